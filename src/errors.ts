@@ -1,0 +1,70 @@
+// Diagnostics as data: every user-facing error has a stable code and a message template.
+// Bad input raises a CompileError through `fail`; a broken invariant is a bug (`bug`), never a user error.
+// Only src/cli.ts turns these into exit codes and printed messages.
+
+export const DIAGNOSTICS = {
+  BNNC_E001: 'cannot read the model file',
+  BNNC_E002: 'the file is not a valid ONNX model',
+  BNNC_E003: 'unsupported ONNX IR version',
+  BNNC_E004: 'unsupported opset version',
+  BNNC_E005: 'unsupported operators',
+  BNNC_E006: 'missing or invalid attribute',
+  BNNC_E007: 'wrong number of inputs',
+  BNNC_E008: 'unknown tensor',
+  BNNC_E009: 'shape mismatch',
+  BNNC_E010: 'unsupported data type',
+  BNNC_E011: 'tensor data does not match its declared shape',
+  BNNC_E012: 'the graph has a cycle',
+  BNNC_E013: 'duplicate tensor name',
+  BNNC_E014: 'external data refused',
+  BNNC_E015: 'invalid input shape',
+  BNNC_E016: 'tensor too large',
+  BNNC_E017: 'unsupported attribute value',
+  BNNC_E018: 'non-finite value in a constant',
+  BNNC_E019: 'invalid command-line argument',
+  BNNC_E020: 'invalid data file',
+  BNNC_E021: 'dynamic shape not supported here',
+  BNNC_E030: 'layer is not binary',
+  BNNC_E031: 'cannot lower this pattern',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTICS;
+
+export interface Where {
+  node?: string;
+  op?: string;
+  tensor?: string;
+}
+
+/** A user-facing error: bad input, not a bug. */
+export class CompileError extends Error {
+  readonly code: DiagnosticCode;
+  readonly where: Where;
+  readonly detail: string;
+
+  constructor(code: DiagnosticCode, detail: string, where: Where = {}) {
+    super(formatDiagnostic(code, detail, where));
+    this.name = 'CompileError';
+    this.code = code;
+    this.where = where;
+    this.detail = detail;
+  }
+}
+
+export function formatDiagnostic(code: DiagnosticCode, detail: string, where: Where): string {
+  const place: string[] = [];
+  if (where.node !== undefined) place.push(`node '${where.node}'${where.op ? ` (${where.op})` : ''}`);
+  else if (where.op !== undefined) place.push(`op ${where.op}`);
+  if (where.tensor !== undefined) place.push(`tensor '${where.tensor}'`);
+  const at = place.length ? ` at ${place.join(', ')}` : '';
+  return `${code}: ${DIAGNOSTICS[code]}${at}: ${detail}`;
+}
+
+export function fail(code: DiagnosticCode, detail: string, where: Where = {}): never {
+  throw new CompileError(code, detail, where);
+}
+
+/** An internal invariant; its failure is a bnnc bug, reported as such. */
+export function bug(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`internal error (a bnnc bug): ${message}`);
+}

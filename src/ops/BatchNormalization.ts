@@ -1,0 +1,12 @@
+// PLACEHOLDER: being written; replaced by the real definition.
+import type { OpDef } from './types.js';
+
+export const BatchNormalization: OpDef = {
+  op: 'BatchNormalization',
+  domain: '',
+  inputs: { min: 0, max: 99 },
+  outputs: { min: 0, max: 99 },
+  attrs: {},
+  infer: () => { throw new Error('BatchNormalization: not written yet'); },
+  eval: () => { throw new Error('BatchNormalization: not written yet'); },
+};

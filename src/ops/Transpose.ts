@@ -1,0 +1,12 @@
+// PLACEHOLDER: being written; replaced by the real definition.
+import type { OpDef } from './types.js';
+
+export const Transpose: OpDef = {
+  op: 'Transpose',
+  domain: '',
+  inputs: { min: 0, max: 99 },
+  outputs: { min: 0, max: 99 },
+  attrs: {},
+  infer: () => { throw new Error('Transpose: not written yet'); },
+  eval: () => { throw new Error('Transpose: not written yet'); },
+};
