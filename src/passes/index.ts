@@ -1,0 +1,47 @@
+// The ordered pass pipelines. A pass returns a new graph, or the very same object when it changed nothing;
+// the driver repeats each pass until it settles and treats one that never does as an internal error.
+import { bug } from '../errors.js';
+import type { Graph } from '../ir/types.js';
+import { verifyGraph } from '../ir/verify.js';
+import { inferAndFold } from './infer-and-fold.js';
+import { normalizeArithmetic } from './normalize-arithmetic.js';
+import { removeIdentity } from './remove-identity.js';
+
+export interface Pass {
+  readonly name: string;
+  run(g: Graph): Graph;
+}
+
+/** What every model goes through after import: the float graph the reference interpreter runs. */
+export const IMPORT_PIPELINE: readonly Pass[] = [
+  { name: 'infer-and-fold', run: (g) => inferAndFold(g) },
+  { name: 'remove-identity', run: removeIdentity },
+];
+
+/** Rewrites that prepare a float graph for binarization (not bit-preserving in float32: see the pass). */
+export const NORMALIZE_PIPELINE: readonly Pass[] = [
+  { name: 'normalize-arithmetic', run: normalizeArithmetic },
+  { name: 'infer-and-fold', run: (g) => inferAndFold(g) },
+];
+
+const MAX_ROUNDS = 50;
+
+export interface PipelineOptions {
+  /** Called with the graph after each pass that changed it (`--dump-after`). */
+  readonly after?: (pass: string, g: Graph) => void;
+}
+
+export function runPipeline(g: Graph, passes: readonly Pass[], opts: PipelineOptions = {}): Graph {
+  for (const pass of passes) {
+    let rounds = 0;
+    for (;;) {
+      const next = pass.run(g);
+      if (next === g) break;
+      verifyGraph(next, pass.name);
+      opts.after?.(pass.name, next);
+      g = next;
+      bug(++rounds < MAX_ROUNDS, `pass '${pass.name}' did not settle after ${MAX_ROUNDS} rounds`);
+    }
+  }
+  return g;
+}
