@@ -31,10 +31,17 @@ export interface Step {
 export interface Chain {
   /** Per channel: v0 = s_c·a (+ bias_c), the value the float layer produces for accumulator a. */
   readonly scale: Float64Array;
+  /** v0 = s_c·a / divisor (an input scale such as 1/255 is a division, rounded once). */
+  readonly divisor?: number;
   readonly bias?: Float32Array;
   readonly steps: readonly Step[];
   /** Channel count (axis 1 of every chained float tensor). */
   readonly channels: number;
+  /**
+   * For a chain on the raw input: the float input's shape. The probe then fills whole tensors (one per
+   * probe row) and the chain must treat every element alike (checked), so one threshold serves them all.
+   */
+  readonly wholeTensor?: readonly number[];
 }
 
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
@@ -51,18 +58,23 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
   const C = chain.channels;
   const dt = exact ? 'float64' : 'float32';
   const round = exact ? (v: number) => v : Math.fround;
-  let v: Tensor = tensor(dt, [rows, C], Array.from(acc, (a, i) => {
+  const start = Array.from(acc, (a, i) => {
     const c = i % C;
-    let x = round(chain.scale[c] * a);
+    let x = round(chain.divisor ? (chain.scale[c] * a) / chain.divisor : chain.scale[c] * a);
     if (chain.bias) x = round(x + chain.bias[c]);
     return x;
-  }));
+  });
+  const whole = chain.wholeTensor;
+  const per = whole ? sizeOf(whole.slice(1)) : 1;
+  let v: Tensor = whole
+    ? tensor(dt, [rows, ...whole.slice(1)], Array.from({ length: rows * per }, (_, i) => start[Math.floor(i / per)]))
+    : tensor(dt, [rows, C], start);
   for (const { node, slot } of chain.steps) {
+    const inShape = g.types.get(node.inputs[slot])!.shape;
+    v = { ...v, shape: whole ? [rows, ...inShape.slice(1)] : [rows, C, ...new Array<number>(Math.max(0, inShape.length - 2)).fill(1)] };
     if (isShapeOnly(node)) continue;
     const def = lookupOp(node.domain, node.op);
     bug(def, `no op ${node.op}`);
-    const rank = g.types.get(node.inputs[slot])!.shape.length;
-    v = { ...v, shape: [rows, C, ...new Array<number>(Math.max(0, rank - 2)).fill(1)] };
     const args = node.inputs.map((s, i): Tensor | undefined => {
       if (i === slot) return v;
       if (s === '') return undefined;
@@ -73,6 +85,19 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
     const out = def.eval({ node, attrs: node.attrs, opset: g.opset }, args)[0];
     v = out.dtype === 'bool' || out.dtype === dt ? out : { ...out, dtype: dt, data: Float64Array.from(out.data) };
     if (out.dtype === 'bool') v = { dtype: dt, shape: out.shape, data: exact ? Float64Array.from(out.data) : Float32Array.from(out.data) };
+  }
+  if (whole) {
+    const out = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      out[r] = v.data[r * per];
+      for (let i = 1; i < per; i++) {
+        const x = v.data[r * per + i];
+        if (x !== out[r] && !(Number.isNaN(x) && Number.isNaN(out[r]))) {
+          fail('BNNC_E031', 'the ops on the raw input treat its elements differently (per-element scales or thresholds); bnnc binarizes the input with one threshold', { node: chain.steps[chain.steps.length - 1]?.node.name });
+        }
+      }
+    }
+    return out;
   }
   bug(sizeOf(v.shape) === rows * C, 'chain changed the number of values');
   return Float64Array.from(v.data);

@@ -49,12 +49,15 @@ import { MultiThreshold } from './qonnx/MultiThreshold.js';
 import { Quant } from './qonnx/Quant.js';
 import { XnorPopcountMatMul } from './qonnx/XnorPopcountMatMul.js';
 
+import { BNNC_OPS } from './bnnc/index.js';
+
 const ALL: readonly OpDef[] = [
   Abs, Add, ArgMax, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Flatten, Gather,
   Gemm, GlobalAveragePool, Greater, GreaterOrEqual, Identity, Less, LessOrEqual, LogSoftmax, MatMul, MaxPool,
   Mul, Neg, Pad, Pow, ReduceMean, ReduceSum, Relu, Reshape, Shape, Sign, Softmax, Sqrt, Squeeze, Sub, TopK,
   Transpose, Unsqueeze, Where,
   BipolarQuant, MultiThreshold, Quant, XnorPopcountMatMul,
+  ...BNNC_OPS,
 ];
 
 const BY_KEY = new Map<string, OpDef>(ALL.map((d) => [`${d.domain}::${d.op}`, d]));
