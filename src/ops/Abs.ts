@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Abs: elementwise |x| (abs(-0) = 0). Integers wrap as in C: abs(int8 -128) = -128.
+import { unaryOp } from './util.js';
 
-export const Abs: OpDef = {
-  op: 'Abs',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Abs: not written yet'); },
-  eval: () => { throw new Error('Abs: not written yet'); },
-};
+export const Abs = unaryOp('Abs', Math.abs);

@@ -1,12 +1,12 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Div: broadcasting a / b. Floats: one IEEE division (exact). Integers truncate toward zero, as C and
+// onnxruntime do; x / 0 is undefined in ONNX (onnxruntime traps), bnnc defines it as 0, and INT_MIN / -1
+// wraps. int64 uses BigInt: a double quotient near 2^53 can round up to the next integer before truncation.
+import { isFloat } from '../ir/tensor.js';
+import { binaryOp } from './util.js';
 
-export const Div: OpDef = {
-  op: 'Div',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Div: not written yet'); },
-  eval: () => { throw new Error('Div: not written yet'); },
-};
+export const Div = binaryOp('Div', (a, b, dtype) => {
+  if (isFloat(dtype)) return a / b;
+  if (b === 0) return 0;
+  if (dtype === 'int64') return Number(BigInt(a) / BigInt(b));
+  return Math.trunc(a / b) + 0; // + 0 turns -0 into 0
+});

@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Greater: broadcasting a > b → bool; any comparison with NaN is false.
+import { binaryOp } from './util.js';
 
-export const Greater: OpDef = {
-  op: 'Greater',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Greater: not written yet'); },
-  eval: () => { throw new Error('Greater: not written yet'); },
-};
+export const Greater = binaryOp('Greater', (a, b) => (a > b ? 1 : 0), { outDType: 'bool' });

@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Less: broadcasting a < b → bool; any comparison with NaN is false.
+import { binaryOp } from './util.js';
 
-export const Less: OpDef = {
-  op: 'Less',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Less: not written yet'); },
-  eval: () => { throw new Error('Less: not written yet'); },
-};
+export const Less = binaryOp('Less', (a, b) => (a < b ? 1 : 0), { outDType: 'bool' });

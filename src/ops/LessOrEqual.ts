@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// LessOrEqual (opset 12+): broadcasting a <= b → bool; any comparison with NaN is false.
+import { binaryOp } from './util.js';
 
-export const LessOrEqual: OpDef = {
-  op: 'LessOrEqual',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('LessOrEqual: not written yet'); },
-  eval: () => { throw new Error('LessOrEqual: not written yet'); },
-};
+export const LessOrEqual = binaryOp('LessOrEqual', (a, b) => (a <= b ? 1 : 0), { outDType: 'bool' });

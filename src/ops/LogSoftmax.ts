@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// LogSoftmax: (x - max) - log(sum exp(x - max)) along an axis (2-D coercion before opset 13); see softmax-util.ts.
+import { softmaxOp } from './softmax-util.js';
 
-export const LogSoftmax: OpDef = {
-  op: 'LogSoftmax',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('LogSoftmax: not written yet'); },
-  eval: () => { throw new Error('LogSoftmax: not written yet'); },
-};
+export const LogSoftmax = softmaxOp('LogSoftmax');

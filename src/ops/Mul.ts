@@ -1,12 +1,5 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Mul: broadcasting a * b. A float32 product is exact in a double, so one Math.fround is the IEEE single
+// result; int32 uses Math.imul (the double product could exceed 2^53 and lose the low bits before wrapping).
+import { binaryOp } from './util.js';
 
-export const Mul: OpDef = {
-  op: 'Mul',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Mul: not written yet'); },
-  eval: () => { throw new Error('Mul: not written yet'); },
-};
+export const Mul = binaryOp('Mul', (a, b, dtype) => (dtype === 'int32' ? Math.imul(a, b) : a * b));

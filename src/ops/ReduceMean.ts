@@ -1,12 +1,5 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// ReduceMean: the sum over axes divided by their element count, float32: fround(sum / n); integers
+// truncate. axes is an attribute before opset 18, an input from 18; see reduce-util.ts.
+import { reduceOp } from './reduce-util.js';
 
-export const ReduceMean: OpDef = {
-  op: 'ReduceMean',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('ReduceMean: not written yet'); },
-  eval: () => { throw new Error('ReduceMean: not written yet'); },
-};
+export const ReduceMean = reduceOp('ReduceMean', 18, true);

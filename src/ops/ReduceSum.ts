@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// ReduceSum: sum over axes (attribute before opset 13, input from 13); see reduce-util.ts.
+import { reduceOp } from './reduce-util.js';
 
-export const ReduceSum: OpDef = {
-  op: 'ReduceSum',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('ReduceSum: not written yet'); },
-  eval: () => { throw new Error('ReduceSum: not written yet'); },
-};
+export const ReduceSum = reduceOp('ReduceSum', 13, false);

@@ -1,12 +1,7 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Relu: elementwise x < 0 ? 0 : x, so relu(-0) = -0 and relu(NaN) = NaN, as onnxruntime computes it.
+// Signed integers are allowed from opset 14.
+import { unaryOp } from './util.js';
 
-export const Relu: OpDef = {
-  op: 'Relu',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Relu: not written yet'); },
-  eval: () => { throw new Error('Relu: not written yet'); },
-};
+export const Relu = unaryOp('Relu', (x) => (x < 0 ? 0 : x), {
+  dtypes: ['float32', 'float64', 'int8', 'int16', 'int32', 'int64'],
+});

@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Sign: elementwise -1, 0 or 1; sign(±0) = +0 and sign(NaN) = NaN, as onnxruntime computes it.
+import { unaryOp } from './util.js';
 
-export const Sign: OpDef = {
-  op: 'Sign',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Sign: not written yet'); },
-  eval: () => { throw new Error('Sign: not written yet'); },
-};
+export const Sign = unaryOp('Sign', (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN));

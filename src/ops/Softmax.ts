@@ -1,12 +1,4 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Softmax: exp(x - max) / sum along an axis (2-D coercion before opset 13); see softmax-util.ts.
+import { softmaxOp } from './softmax-util.js';
 
-export const Softmax: OpDef = {
-  op: 'Softmax',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Softmax: not written yet'); },
-  eval: () => { throw new Error('Softmax: not written yet'); },
-};
+export const Softmax = softmaxOp('Softmax');

@@ -1,12 +1,5 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Sqrt: elementwise square root of floats; IEEE sqrt is correctly rounded, so fround(Math.sqrt) is exact.
+// sqrt(-0) = -0, sqrt(x < 0) = NaN.
+import { FLOATS, unaryOp } from './util.js';
 
-export const Sqrt: OpDef = {
-  op: 'Sqrt',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Sqrt: not written yet'); },
-  eval: () => { throw new Error('Sqrt: not written yet'); },
-};
+export const Sqrt = unaryOp('Sqrt', Math.sqrt, { dtypes: FLOATS });

@@ -1,12 +1,5 @@
-// PLACEHOLDER: being written; replaced by the real definition.
-import type { OpDef } from './types.js';
+// Sub: broadcasting a - b; one IEEE operation per element, so float32 results are exact (0 ULP);
+// fixed-width integers wrap.
+import { binaryOp } from './util.js';
 
-export const Sub: OpDef = {
-  op: 'Sub',
-  domain: '',
-  inputs: { min: 0, max: 99 },
-  outputs: { min: 0, max: 99 },
-  attrs: {},
-  infer: () => { throw new Error('Sub: not written yet'); },
-  eval: () => { throw new Error('Sub: not written yet'); },
-};
+export const Sub = binaryOp('Sub', (a, b) => a - b);
