@@ -1,0 +1,56 @@
+// AccPool: max-pooling moved before the threshold, on the int32 sums. The threshold's affine map
+// a ↦ s·a + b is increasing (s > 0) or decreasing (s < 0) per channel, and max(f(a)) = f(max a) for an
+// increasing f but f(min a) for a decreasing one: D[c] = +1 pools the max, −1 the min. Window as MaxPool's
+// (ceil_mode included); taps in the padding are ignored.
+import { tensor, sizeOf } from '../../ir/tensor.js';
+import type { Tensor, TensorType } from '../../ir/types.js';
+import type { Taps, Window } from '../sliding-window.js';
+import type { OpContext, OpDef } from '../types.js';
+import { need } from '../util.js';
+import { expect4, expectValues, expectVector, intAttr, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
+
+const ATTRS = { ...WINDOW, ceil_mode: { kind: 'int', default: 0 } } as const;
+
+function geometry(ctx: OpContext, x: TensorType, d: TensorType, dConst?: Tensor): { win: Window; taps: Taps } {
+  expect4(ctx, x, 0, ['int32']);
+  expectVector(ctx, d, 1, 'int8', x.shape[3], 'the direction vector');
+  expectValues(ctx, dConst, 1, [1, -1], 'direction');
+  const win = window2d(ctx, [x.shape[1], x.shape[2]], undefined, intAttr(ctx, 'ceil_mode', { oneOf: [0, 1] }) === 1);
+  return { win, taps: poolTaps(ctx, win) };
+}
+
+export const AccPool: OpDef = {
+  op: 'AccPool',
+  domain: 'bnnc',
+  inputs: { min: 2, max: 2 },
+  outputs: { min: 1, max: 1 },
+  attrs: ATTRS,
+  infer(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0);
+    return [{ dtype: 'int32', shape: [x.shape[0], ...geometry(ctx, x, need(ctx, inputs, 1), consts[1]).win.outSize, x.shape[3]] }];
+  },
+  eval(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0), d = need(ctx, inputs, 1);
+    const { win, taps: { start, off } } = geometry(ctx, x, d, d);
+    const [n, h, w, c] = x.shape;
+    const outPlane = sizeOf(win.outSize);
+    const y = tensor('int32', [n, ...win.outSize, c]);
+    const xd = x.data, dd = d.data, yd = y.data;
+    for (let ni = 0; ni < n; ni++) {
+      for (let p = 0; p < outPlane; p++) {
+        for (let ci = 0; ci < c; ci++) {
+          const max = dd[ci] === 1;
+          let v = max ? -Infinity : Infinity;
+          for (let j = start[p]; j < start[p + 1]; j++) {
+            const e = xd[(ni * h * w + off[j]) * c + ci];
+            v = max ? Math.max(v, e) : Math.min(v, e);
+          }
+          yd[(ni * outPlane + p) * c + ci] = v;
+        }
+      }
+    }
+    return [y];
+  },
+};

@@ -1,0 +1,55 @@
+// Epilogue: the last layer's int32 sums to float32 scores, y = fround(fround(float(a)·scale[c]) + bias[c]):
+// two separate float32 roundings, never a fused multiply-add (C back ends must not contract it: build with
+// -ffp-contract=off). float(a) is C's (float)a, exact for |a| < 2^24, which every binary layer's reach
+// (Cg·KH·KW ≤ 2^24) satisfies; beyond that it rounds to nearest even, as in C.
+// Output layout: NCHW [N, C, H, W] (default), NHWC [N, H, W, C], or [N, C] with rank 2 (H = W = 1).
+import { fail } from '../../errors.js';
+import { shapeText, tensor } from '../../ir/tensor.js';
+import type { TensorType } from '../../ir/types.js';
+import type { OpContext, OpDef } from '../types.js';
+import { need, where } from '../util.js';
+import { expect4, expectVector, intAttr, layoutAttr, withDefaults } from './common.js';
+
+const ATTRS = { layout: { kind: 'string', default: 'NCHW' }, rank: { kind: 'int', default: 4 } } as const;
+
+function outShape(ctx: OpContext, a: TensorType, scale: TensorType, bias: TensorType): number[] {
+  expect4(ctx, a, 0, ['int32']);
+  const [n, h, w, c] = a.shape;
+  expectVector(ctx, scale, 1, 'float32', c, 'the scale vector');
+  expectVector(ctx, bias, 2, 'float32', c, 'the bias vector');
+  const layout = layoutAttr(ctx);
+  if (intAttr(ctx, 'rank', { oneOf: [2, 4] }) === 2) {
+    if (h !== 1 || w !== 1) fail('BNNC_E009', `rank 2 output needs a 1×1 input; input 0 is ${shapeText(a.shape)}`, where(ctx, ctx.node.inputs[0]));
+    return [n, c];
+  }
+  return layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
+}
+
+export const Epilogue: OpDef = {
+  op: 'Epilogue',
+  domain: 'bnnc',
+  inputs: { min: 3, max: 3 },
+  outputs: { min: 1, max: 1 },
+  attrs: ATTRS,
+  infer(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    return [{ dtype: 'float32', shape: outShape(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), need(ctx, inputs, 2)) }];
+  },
+  eval(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const a = need(ctx, inputs, 0), s = need(ctx, inputs, 1), b = need(ctx, inputs, 2);
+    const y = tensor('float32', outShape(ctx, a, s, b));
+    const [n, h, w, c] = a.shape, hw = h * w;
+    const nchw = layoutAttr(ctx) === 'NCHW';
+    const ad = a.data, sd = s.data, bd = b.data, yd = y.data;
+    for (let ni = 0; ni < n; ni++) {
+      for (let p = 0; p < hw; p++) {
+        for (let ci = 0; ci < c; ci++) {
+          const v = Math.fround(Math.fround(Math.fround(ad[(ni * hw + p) * c + ci]) * sd[ci]) + bd[ci]);
+          yd[nchw ? (ni * c + ci) * hw + p : (ni * hw + p) * c + ci] = v;
+        }
+      }
+    }
+    return [y];
+  },
+};

@@ -1,0 +1,108 @@
+// IntConv: the first layer, on integer inputs (pixels): an exact integer convolution with small integer
+// weights (±1 for a binary layer), giving int32 sums in NHWC that a Threshold then packs.
+//
+//   y[n, oh, ow, m] = Σ_{j < Cg} Σ_{taps t inside the input} (x[n, g·Cg + j, ih_t, iw_t] − zero_point) · w[m, j, t]
+// A tap in the padding adds nothing: ONNX zero-pads the real-valued input x − zero_point, i.e. pads x with
+// zero_point. No int32 sum can overflow: infer bounds |y| ≤ Σ|w| · max|x − zero_point| below 2^31.
+import { fail } from '../../errors.js';
+import { shapeText, sizeOf, tensor } from '../../ir/tensor.js';
+import type { DType, Tensor, TensorType } from '../../ir/types.js';
+import { windowTaps, type Window } from '../sliding-window.js';
+import type { OpContext, OpDef } from '../types.js';
+import { need, where } from '../util.js';
+import { expect4, INTS, intAttr, layoutAttr, window2d, WINDOW, withDefaults } from './common.js';
+
+const ATTRS = {
+  ...WINDOW,
+  layout: { kind: 'string', default: 'NCHW' },
+  zero_point: { kind: 'int', default: 0 },
+  group: { kind: 'int', default: 1 },
+} as const;
+
+const RANGE: Partial<Record<DType, [number, number]>> = {
+  uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1],
+};
+
+/** [N, C, H, W] whatever the layout, and the strides of those four axes in x's data. */
+function dims(x: TensorType, layout: 'NCHW' | 'NHWC'): { nchw: number[]; str: number[] } {
+  if (layout === 'NCHW') {
+    const [n, c, h, w] = x.shape;
+    return { nchw: [n, c, h, w], str: [c * h * w, h * w, w, 1] };
+  }
+  const [n, h, w, c] = x.shape;
+  return { nchw: [n, c, h, w], str: [h * w * c, 1, w * c, c] };
+}
+
+interface Geometry { group: number; zp: number; nchw: number[]; str: number[]; win: Window }
+
+function geometry(ctx: OpContext, x: TensorType, w: TensorType, wConst?: Tensor): Geometry {
+  expect4(ctx, x, 0, INTS);
+  expect4(ctx, w, 1, ['int8']);
+  const layout = layoutAttr(ctx);
+  const group = intAttr(ctx, 'group', { min: 1 });
+  const zp = intAttr(ctx, 'zero_point', {});
+  const { nchw, str } = dims(x, layout);
+  const c = nchw[1], [m, cg, kh, kw] = w.shape;
+  if (c % group !== 0 || m % group !== 0 || cg * group !== c) {
+    fail('BNNC_E009', `weight ${shapeText(w.shape)} with group ${group} does not fit the ${c} channels of ${layout} input ${shapeText(x.shape)}`,
+      where(ctx, ctx.node.inputs[1]));
+  }
+  // |y| ≤ Σ_{j,t} |w| · max|x − zp|; with the weights unknown, |w| ≤ 128
+  const [lo, hi] = RANGE[x.dtype]!;
+  const xMax = Math.max(Math.abs(lo - zp), Math.abs(hi - zp));
+  let wAbs = 128 * cg * kh * kw;
+  if (wConst) {
+    wAbs = 0;
+    const per = cg * kh * kw;
+    for (let mi = 0; mi < m; mi++) {
+      let s = 0;
+      for (let k = 0; k < per; k++) s += Math.abs(wConst.data[mi * per + k]);
+      wAbs = Math.max(wAbs, s);
+    }
+  }
+  if (wAbs * xMax > 2 ** 31 - 1) {
+    fail('BNNC_E031', `sums may reach ${wAbs} · ${xMax} = ${wAbs * xMax}, beyond int32 (${x.dtype} input, zero_point ${zp})`, where(ctx));
+  }
+  return { group, zp, nchw, str, win: window2d(ctx, [nchw[2], nchw[3]], [kh, kw]) };
+}
+
+export const IntConv: OpDef = {
+  op: 'IntConv',
+  domain: 'bnnc',
+  inputs: { min: 2, max: 2 },
+  outputs: { min: 1, max: 1 },
+  attrs: ATTRS,
+  infer(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
+    const { nchw, win } = geometry(ctx, x, w, consts[1]);
+    return [{ dtype: 'int32', shape: [nchw[0], ...win.outSize, w.shape[0]] }];
+  },
+  eval(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
+    const { group, zp, nchw, str, win } = geometry(ctx, x, w, w);
+    const { start, tap, off } = windowTaps(win);
+    const [n, , , iw] = nchw;
+    const [m, cg] = w.shape, mg = m / group;
+    const nK = sizeOf(win.kernel), outPlane = sizeOf(win.outSize);
+    // off[j] is flat over [H, W]: split it into row and column to address either layout
+    const at = Int32Array.from(off, (o) => Math.floor(o / iw) * str[2] + (o % iw) * str[3]);
+    const y = tensor('int32', [n, ...win.outSize, m]);
+    const xd = x.data, wd = w.data, yd = y.data;
+    for (let ni = 0; ni < n; ni++) {
+      for (let p = 0; p < outPlane; p++) {
+        for (let mi = 0; mi < m; mi++) {
+          const c0 = Math.floor(mi / mg) * cg;
+          let acc = 0;
+          for (let j = 0; j < cg; j++) {
+            const xa = ni * str[0] + (c0 + j) * str[1], wa = (mi * cg + j) * nK;
+            for (let k = start[p]; k < start[p + 1]; k++) acc += (xd[xa + at[k]] - zp) * wd[wa + tap[k]];
+          }
+          yd[(ni * outPlane + p) * m + mi] = acc;
+        }
+      }
+    }
+    return [y];
+  },
+};

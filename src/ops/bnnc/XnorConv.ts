@@ -1,0 +1,114 @@
+// XnorConv: binary convolution (a dense layer is the 1×1 case) of packed ±1 activations with packed ±1
+// weights, giving exact int32 sums. The reference for every C kernel, which must match it bit for bit.
+//
+// Output m at (n, oh, ow), g = m's group (M/group outputs per group), over the kernel taps t = (kh, kw):
+//   y = Σ_{t inside the input} dot(x_t, w_{m,t}) + pad_value · Σ_{t in the padding} Σ_j w_{m,t,j}
+// with x_t the Cg channels g·Cg … g·Cg+Cg−1 of the input pixel under tap t. On packed rows (bits.ts):
+//   dot(x_t, w_{m,t}) = Cg − 2·popcount(x_t XOR w_{m,t}),   Σ_j w_{m,t,j} = Cg − 2·popcount(w_{m,t}).
+// pad_value 0 is ONNX's zero padding of the ±1 tensor (a padding tap adds nothing); ±1 pads with that value.
+import { fail } from '../../errors.js';
+import { shapeText, sizeOf, tensor } from '../../ir/tensor.js';
+import type { Tensor, TensorType } from '../../ir/types.js';
+import { extractBits, popcount32, tailMask, wordsFor } from '../../numeric/bits.js';
+import { windowTaps, type Window } from '../sliding-window.js';
+import type { OpContext, OpDef } from '../types.js';
+import { need, where } from '../util.js';
+import { expect4, intAttr, window2d, WINDOW, withDefaults } from './common.js';
+
+const ATTRS = {
+  ...WINDOW,
+  channels: { kind: 'int', required: true },
+  group: { kind: 'int', default: 1 },
+  pad_value: { kind: 'int', default: 0 },
+} as const;
+
+interface Geometry { c: number; group: number; cg: number; pad: number; win: Window }
+
+function geometry(ctx: OpContext, x: TensorType, w: TensorType, wConst?: Tensor): Geometry {
+  expect4(ctx, x, 0, ['int32']);
+  expect4(ctx, w, 1, ['int32']);
+  const c = intAttr(ctx, 'channels', { min: 1 });
+  const group = intAttr(ctx, 'group', { min: 1 });
+  const pad = intAttr(ctx, 'pad_value', { oneOf: [0, 1, -1] });
+  const [m, kh, kw, cgw] = w.shape;
+  if (x.shape[3] !== wordsFor(c)) {
+    fail('BNNC_E009', `packed input ${shapeText(x.shape)} has ${x.shape[3]} words per pixel; ${c} channels need ${wordsFor(c)}`,
+      where(ctx, ctx.node.inputs[0]));
+  }
+  if (c % group !== 0 || m % group !== 0) {
+    fail('BNNC_E009', `group ${group} must divide the ${c} input channels and the ${m} output channels`, where(ctx));
+  }
+  const cg = c / group;
+  if (cgw !== wordsFor(cg)) {
+    fail('BNNC_E009', `packed weight ${shapeText(w.shape)} has ${cgw} words per tap; ${cg} channels per group need ${wordsFor(cg)}`,
+      where(ctx, ctx.node.inputs[1]));
+  }
+  if (wConst) {
+    const mask = ~tailMask(cg);
+    for (let k = cgw - 1; k < wConst.data.length; k += cgw) {
+      if (wConst.data[k] & mask) fail('BNNC_E011', `weight word ${k} has bits set beyond channel ${cg}`, where(ctx, ctx.node.inputs[1]));
+    }
+  }
+  return { c, group, cg, pad, win: window2d(ctx, [x.shape[1], x.shape[2]], [kh, kw]) };
+}
+
+export const XnorConv: OpDef = {
+  op: 'XnorConv',
+  domain: 'bnnc',
+  inputs: { min: 2, max: 2 },
+  outputs: { min: 1, max: 1 },
+  attrs: ATTRS,
+  infer(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
+    const { win } = geometry(ctx, x, w, consts[1]);
+    return [{ dtype: 'int32', shape: [x.shape[0], ...win.outSize, w.shape[0]] }];
+  },
+  eval(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
+    const { group, cg, pad, win } = geometry(ctx, x, w);
+    const { start, tap, off } = windowTaps(win);
+    const [n, h, wd, cw] = x.shape;
+    const m = w.shape[0], cgw = w.shape[3], mg = m / group;
+    const nK = sizeOf(win.kernel), inPlane = h * wd, outPlane = sizeOf(win.outSize);
+
+    // Every pixel's group rows re-packed from bit 0 ([N·H·W, group, Cgw], tails masked), so that each tap
+    // is a run of whole words; for group 1 this is a masked copy.
+    const xs = new Int32Array(n * inPlane * group * cgw);
+    for (let q = 0; q < n * inPlane; q++) {
+      for (let g = 0; g < group; g++) extractBits(x.data, q * cw, g * cg, cg, xs, (q * group + g) * cgw);
+    }
+    const ws = Int32Array.from(w.data);
+    const mask = tailMask(cg);
+    for (let k = cgw - 1; k < ws.length; k += cgw) ws[k] &= mask;
+    // Σ_j w_{m,t,j} per tap, and over all taps: a padding tap of value p adds p·Σ_j w_{m,t,j}
+    const wSum = new Int32Array(m * nK), wTotal = new Int32Array(m);
+    for (let mt = 0; mt < m * nK; mt++) {
+      let d = 0;
+      for (let k = 0; k < cgw; k++) d += popcount32(ws[mt * cgw + k]);
+      wSum[mt] = cg - 2 * d;
+      wTotal[Math.floor(mt / nK)] += wSum[mt];
+    }
+
+    const y = tensor('int32', [n, ...win.outSize, m]);
+    const yd = y.data;
+    for (let ni = 0; ni < n; ni++) {
+      for (let p = 0; p < outPlane; p++) {
+        const j0 = start[p], j1 = start[p + 1], base = (ni * outPlane + p) * m;
+        for (let mi = 0; mi < m; mi++) {
+          const g = (mi / mg) | 0;
+          // Σ over the taps inside of Cg − 2·popcount(x XOR w): count the differing bits d, then Cg·taps − 2d
+          let d = 0, inside = 0;
+          for (let j = j0; j < j1; j++) {
+            const xa = ((ni * inPlane + off[j]) * group + g) * cgw, wa = (mi * nK + tap[j]) * cgw;
+            for (let k = 0; k < cgw; k++) d += popcount32(xs[xa + k] ^ ws[wa + k]);
+            if (pad !== 0) inside += wSum[mi * nK + tap[j]];
+          }
+          yd[base + mi] = cg * (j1 - j0) - 2 * d + (pad !== 0 ? pad * (wTotal[mi] - inside) : 0);
+        }
+      }
+    }
+    return [y];
+  },
+};

@@ -1,0 +1,11 @@
+// The lowered dialect (IR domain 'bnnc'): packed binary convolution, integer first layer, threshold-and-pack,
+// pooling on bits and on sums, float epilogue. Their evals are the definition every C back end matches.
+import type { OpDef } from '../types.js';
+import { AccPool } from './AccPool.js';
+import { BinaryMaxPool } from './BinaryMaxPool.js';
+import { Epilogue } from './Epilogue.js';
+import { IntConv } from './IntConv.js';
+import { Threshold } from './Threshold.js';
+import { XnorConv } from './XnorConv.js';
+
+export const BNNC_OPS: readonly OpDef[] = [XnorConv, IntConv, Threshold, BinaryMaxPool, AccPool, Epilogue];
