@@ -3,7 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, fail } from './errors.js';
-import { loadModel, type LoadOptions } from './compile.js';
+import { loadModel, lowerModel, parseInputQuant, type LoadOptions } from './compile.js';
+import { checkModel, type CheckSample, formatCheck, sampleFromRaw } from './check.js';
+import { readData } from './data/datasets.js';
+import { sizeOf } from './ir/tensor.js';
+import type { Graph } from './ir/types.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { printGraph } from './ir/print.js';
 
@@ -31,14 +35,23 @@ export function parseInputShapes(specs: readonly string[]): Map<string, number[]
   return m;
 }
 
-function loadOptions(o: { inputShape?: string[]; maxTensorBytes?: string; dumpAfter?: string }, io: Io): LoadOptions {
+interface ModelFlags {
+  inputShape?: string[];
+  maxTensorBytes?: string;
+  dumpAfter?: string;
+  binarizeWeights?: string[];
+}
+
+function loadOptions(o: ModelFlags, io: Io): LoadOptions {
   const shapes = parseInputShapes(o.inputShape ?? []);
   const maxTensorBytes = o.maxTensorBytes === undefined ? undefined : Number(o.maxTensorBytes);
   if (maxTensorBytes !== undefined && !(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes > 0)) {
     fail('BNNC_E019', `--max-tensor-bytes '${o.maxTensorBytes}': expected a positive integer`);
   }
   const dump = o.dumpAfter;
+  const bw = o.binarizeWeights;
   return {
+    binarizeWeights: bw === undefined ? undefined : bw.length === 1 && bw[0] === 'all' ? 'all' : bw.flatMap((s) => s.split(',')),
     inputShapes: shapes.size ? shapes : undefined,
     maxTensorBytes,
     after: dump ? (pass, g) => { if (dump === 'all' || dump === pass) io.err(`; after ${pass}\n${printGraph(g)}`); } : undefined,
@@ -49,7 +62,66 @@ function modelOptions(cmd: Command): Command {
   return cmd
     .option('--input-shape <name=dims...>', 'static shape for a graph input, e.g. input=1,1,28,28 (symbolic dimensions default to 1)')
     .option('--max-tensor-bytes <n>', 'refuse tensors larger than this many bytes', String(1 << 30))
-    .addOption(new Option('--dump-after <pass>', "print the IR after a pass (or 'all') to stderr"));
+    .option('--binarize-weights <layers...>', "binarize latent float weights XNOR-Net style: 'all' or node names")
+    .addOption(new Option('--dump-after <pass>', "print the IR after a pass (or 'all', or 'lower') to stderr"));
+}
+
+function quantOptions(cmd: Command): Command {
+  return cmd
+    .option('--input-scale <s>', 'raw input q maps to the model input as x = (q − zero_point) · s; a fraction such as 1/255 divides')
+    .option('--input-zero-point <z>', 'zero point of the raw input', undefined)
+    .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'));
+}
+
+interface CheckFlags extends ModelFlags {
+  data?: string;
+  labels?: string;
+  random?: string;
+  seed: string;
+  limit?: string;
+  json?: boolean;
+  inputScale?: string;
+  inputZeroPoint?: string;
+  inputType?: string;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) fail('BNNC_E019', `${flag} '${v}': expected a positive integer`);
+  return n;
+}
+
+/** Samples for `check`: raw bytes from a data file (idx, .npy, .pb), or seeded random bytes. */
+function* checkSamples(float: Graph, lowered: Graph, o: CheckFlags): Generator<CheckSample> {
+  const q = parseInputQuant(o.inputScale ?? '1', o.inputZeroPoint, o.inputType);
+  if (!q) return;
+  const inShape = float.inputs[0].type.shape;
+  const per = sizeOf(inShape);
+  const lShape = lowered.inputs[0].type.shape;
+  const limit = positiveInt('--limit', o.limit) ?? Infinity;
+  if (o.data) {
+    const data = readData(o.data);
+    const labels = o.labels ? readData(o.labels) : undefined;
+    const n = Math.floor(sizeOf(data.shape) / per);
+    if (n * per !== sizeOf(data.shape)) fail('BNNC_E020', `'${o.data}' holds ${sizeOf(data.shape)} values, not a whole number of ${per}-value samples`);
+    if (labels && sizeOf(labels.shape) !== n) fail('BNNC_E020', `'${o.labels}' holds ${sizeOf(labels.shape)} labels for ${n} samples`);
+    for (let i = 0; i < Math.min(n, limit); i++) {
+      const raw = data.data.subarray(i * per, (i + 1) * per);
+      for (const v of raw) {
+        if (!Number.isInteger(v) || (q.dtype === 'uint8' ? v < 0 || v > 255 : v < -128 || v > 127)) {
+          fail('BNNC_E020', `sample ${i} of '${o.data}' holds ${v}, not a raw ${q.dtype} value; give raw bytes with --input-scale saying how they map to the model input`);
+        }
+      }
+      yield sampleFromRaw(float.inputs[0].type, raw, q, lShape, labels ? labels.data[i] : undefined);
+    }
+    return;
+  }
+  const n = Math.min(positiveInt('--random', o.random ?? '100')!, limit);
+  let seed = Number(o.seed) >>> 0;
+  const next = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed >>> 24; };
+  const [lo, span] = q.dtype === 'uint8' ? [0, 256] : [-128, 256];
+  for (let i = 0; i < n; i++) yield sampleFromRaw(float.inputs[0].type, Array.from({ length: per }, () => lo + (next() % span)), q, lShape);
 }
 
 export function buildProgram(io: Io): Command {
@@ -64,9 +136,31 @@ export function buildProgram(io: Io): Command {
     .description('list the nodes of a model with output shapes, parameter counts and which weights and activations are binary')
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print the report as JSON'))
-    .action((model: string, o: { json?: boolean; inputShape?: string[]; maxTensorBytes?: string; dumpAfter?: string }) => {
+    .action((model: string, o: ModelFlags & { json?: boolean }) => {
       const report = inspectGraph(loadModel(model, loadOptions(o, io)));
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    });
+
+  quantOptions(modelOptions(program.command('check')
+    .description('run the float model and the lowered integer-only model on the same inputs and compare them layer by layer')
+    .argument('<model>', 'ONNX model file')
+    .option('--data <file>', 'inputs as raw integers: idx (MNIST format, .gz ok), .npy or ONNX TensorProto .pb')
+    .option('--labels <file>', 'labels for --data (idx or .npy), for accuracies')
+    .option('--random <n>', 'seeded random raw inputs instead of --data', undefined)
+    .option('--seed <n>', 'seed for --random', '1')
+    .option('--limit <n>', 'use the first N samples only')
+    .option('--json', 'print the report as JSON')))
+    .action((model: string, o: CheckFlags) => {
+      const lo = loadOptions(o, io);
+      const float = loadModel(model, lo);
+      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType) });
+      const started = Date.now();
+      const tty = (process.stderr as { isTTY?: boolean }).isTTY === true && !o.json;
+      const report = checkModel(float, lowered, checkSamples(float, lowered, o), (done) => {
+        if (tty && Date.now() - started > 1500 && done % 50 === 0) io.err(`\rchecking… ${done} samples`);
+      });
+      if (tty && Date.now() - started > 1500) io.err('\r\x1b[K');
+      io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
     });
 
   return program;

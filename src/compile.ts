@@ -5,12 +5,17 @@ import { dirname, resolve } from 'node:path';
 import { fail } from './errors.js';
 import type { Graph } from './ir/types.js';
 import { importModelBytes, type ImportOptions } from './onnx/import.js';
-import { IMPORT_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
+import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
+import { binarizeWeights } from './passes/binarize-weights.js';
+import { type InputQuant, lowerGraph } from './lower/lower.js';
 
 /** ONNX's protobuf format caps a model file at 2 GiB. */
 export const MAX_MODEL_BYTES = 2 ** 31;
 
-export interface LoadOptions extends Omit<ImportOptions, 'modelDir'>, PipelineOptions {}
+export interface LoadOptions extends Omit<ImportOptions, 'modelDir'>, PipelineOptions {
+  /** Latent float weights to binarize XNOR-Net style: 'all' or node names. */
+  readonly binarizeWeights?: 'all' | readonly string[];
+}
 
 export function readModelFile(path: string): Uint8Array {
   let size: number;
@@ -28,6 +33,30 @@ export function readModelFile(path: string): Uint8Array {
 
 /** Reads a model file into the float IR: imported, shapes inferred, constants folded. */
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
-  const g = importModelBytes(readModelFile(path), { ...opts, modelDir: dirname(resolve(path)) });
-  return runPipeline(g, IMPORT_PIPELINE, opts);
+  const g = runPipeline(importModelBytes(readModelFile(path), { ...opts, modelDir: dirname(resolve(path)) }), IMPORT_PIPELINE, opts);
+  return opts.binarizeWeights ? binarizeWeights(g, opts.binarizeWeights) : g;
+}
+
+/** The float graph → the integer-only binary network (normalization, then binarization). */
+export function lowerModel(float: Graph, opts: PipelineOptions & { inputQuant?: InputQuant } = {}): Graph {
+  const lowered = lowerGraph(runPipeline(float, NORMALIZE_PIPELINE, opts), { inputQuant: opts.inputQuant });
+  opts.after?.('lower', lowered);
+  return lowered;
+}
+
+/**
+ * `--input-scale` and `--input-zero-point`: x = (q − zero_point) · scale. A scale written as a fraction
+ * "1/255" is a division, rounded once (as pixel / 255 is computed in float32).
+ */
+export function parseInputQuant(scale: string | undefined, zeroPoint: string | undefined, dtype: string | undefined): InputQuant | undefined {
+  if (scale === undefined && zeroPoint === undefined) return undefined;
+  const m = /^\s*([-+]?[0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+]+))?\s*$/.exec(scale ?? '1');
+  const num = m ? Number(m[1]) : NaN, den = m && m[2] ? Number(m[2]) : 1;
+  if (!Number.isFinite(num) || num === 0 || !Number.isFinite(den) || den <= 0) fail('BNNC_E019', `--input-scale '${scale}': expected a non-zero number or a fraction such as 1/255`);
+  const zp = Number(zeroPoint ?? '0');
+  const dt = dtype ?? 'uint8';
+  if (dt !== 'uint8' && dt !== 'int8') fail('BNNC_E019', `--input-type '${dtype}': expected uint8 or int8`);
+  const [lo, hi] = dt === 'uint8' ? [0, 255] : [-128, 127];
+  if (!Number.isInteger(zp) || zp < lo || zp > hi) fail('BNNC_E019', `--input-zero-point '${zeroPoint}': expected an integer in ${lo}..${hi}`);
+  return { dtype: dt, scale: num, divisor: den, zeroPoint: zp };
 }

@@ -1,0 +1,157 @@
+// `bnnc check`: runs the float model and the lowered (integer-only) model on the same inputs and reports
+// top-1 agreement, the accuracy of each, the fraction of identical activation bits per binary layer, and
+// the cause of every disagreement (an accumulator exactly at its threshold, Sign(0), float rounding).
+import { fail } from './errors.js';
+import { sizeOf, tensor } from './ir/tensor.js';
+import type { Graph, Tensor } from './ir/types.js';
+import { run } from './interp/run.js';
+import type { InputQuant } from './lower/lower.js';
+import { unpackBits } from './numeric/bits.js';
+
+export interface CheckSample {
+  /** Raw integer input as the firmware takes it. */
+  readonly q: Tensor;
+  /** The float model's input, x = (q − zero_point) · scale / divisor in float32. */
+  readonly x: Tensor;
+  readonly label?: number;
+}
+
+export interface LayerAgreement {
+  readonly node: string;
+  readonly bits: number;
+  readonly identical: number;
+  /** Float values exactly 0 at the sign (ONNX Sign(0) = 0; bnnc packs 0 as +1). */
+  readonly zeros: number;
+}
+
+export interface Disagreement {
+  readonly sample: number;
+  readonly label?: number;
+  readonly floatClass: number;
+  readonly loweredClass: number;
+  readonly cause: string;
+}
+
+export interface CheckReport {
+  samples: number;
+  float_accuracy?: number;
+  lowered_accuracy?: number;
+  agreement: number;
+  layers: LayerAgreement[];
+  disagreements: Disagreement[];
+}
+
+/** Builds float and raw inputs for each sample from raw integers (a data set of bytes). */
+export function sampleFromRaw(floatInput: { shape: readonly number[] }, raw: ArrayLike<number>, q: InputQuant, loweredShape: readonly number[], label?: number): CheckSample {
+  const n = sizeOf(floatInput.shape);
+  if (raw.length !== n) fail('BNNC_E020', `a sample holds ${raw.length} values; the model input takes ${n}`);
+  const x = tensor('float32', floatInput.shape, Array.from(raw, (v) => Math.fround(((v - q.zeroPoint) * q.scale) / q.divisor)));
+  return { q: tensor(q.dtype, loweredShape, raw), x, label };
+}
+
+function classOf(t: Tensor, floatIsScore: boolean): number {
+  if (!floatIsScore || t.dtype !== 'float32') return t.data[0];
+  let best = 0;
+  for (let i = 1; i < t.data.length; i++) if (t.data[i] > t.data[best]) best = i;
+  return best;
+}
+
+/** Sign of a float binarizer output at (c, h, w) against the lowered bit (±1) in NHWC order. */
+function compareLayer(fv: Tensor, bits: Tensor, C: number): { identical: number; zeros: number; firstDiff: number } {
+  const unpacked = unpackBits(bits, C);
+  const [H, W] = fv.shape.length === 4 ? [fv.shape[2], fv.shape[3]] : [1, 1];
+  let identical = 0, zeros = 0, firstDiff = -1;
+  for (let c = 0; c < C; c++) {
+    for (let p = 0; p < H * W; p++) {
+      const v = fv.data[c * H * W + p];
+      const b = unpacked[p * C + c];
+      if (v === 0) zeros++;
+      if ((v >= 0 ? 1 : -1) === b && v !== 0) identical++;
+      else if (v === 0 && b === 1) identical++;
+      else if (firstDiff < 0) firstDiff = p * C + c;
+    }
+  }
+  return { identical, zeros, firstDiff };
+}
+
+export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void): CheckReport {
+  // binary layers: each lowered Threshold carries the name of the float node whose output it packs
+  const layers = lowered.nodes.filter((n) => n.domain === 'bnnc' && n.op === 'Threshold').map((t) => {
+    const f = float.nodes.find((n) => n.name === t.name);
+    return f ? { name: t.name, floatOut: f.outputs[0], bitsOut: t.outputs[0], accIn: t.inputs[0], tIn: t.inputs[1], C: lowered.types.get(t.inputs[0])!.shape.at(-1)! } : undefined;
+  }).filter((x): x is NonNullable<typeof x> => x !== undefined);
+  // a Threshold with layout NCHW (on the raw input) has C on axis 1
+  for (const l of layers) {
+    const node = lowered.nodes.find((n) => n.outputs[0] === l.bitsOut)!;
+    if (node.attrs.layout === 'NCHW') l.C = lowered.types.get(node.inputs[0])!.shape[1];
+  }
+  const stats = layers.map((l) => ({ node: l.name, bits: 0, identical: 0, zeros: 0 }));
+  const disagreements: Disagreement[] = [];
+  const fOut = float.outputs[0], lOut = lowered.outputs[0];
+  const scoreOutput = float.types.get(fOut)!.dtype === 'float32';
+  let count = 0, agree = 0, fCorrect = 0, lCorrect = 0, labelled = 0;
+
+  for (const s of samples) {
+    const fv = run(float, { [float.inputs[0].name]: s.x }, { keepAll: true });
+    const lv = run(lowered, { [lowered.inputs[0].name]: s.q }, { keepAll: true });
+    const fc = classOf(fv.get(fOut)!, scoreOutput);
+    const lc = classOf(lv.get(lOut)!, scoreOutput);
+    let firstLayer = -1, firstPos = -1;
+    layers.forEach((l, i) => {
+      const r = compareLayer(fv.get(l.floatOut)!, lv.get(l.bitsOut)!, l.C);
+      stats[i].bits += sizeOf(lv.get(l.accIn)!.shape);
+      stats[i].identical += r.identical;
+      stats[i].zeros += r.zeros;
+      if (r.firstDiff >= 0 && firstLayer < 0) { firstLayer = i; firstPos = r.firstDiff; }
+    });
+    if (fc === lc) agree++;
+    else {
+      let cause: string;
+      if (firstLayer < 0) cause = 'every binary activation is identical; the last layer\'s float rounding (epilogue vs the float model\'s sum) ranks two classes differently';
+      else {
+        const l = layers[firstLayer];
+        const acc = lv.get(l.accIn)!.data[firstPos];
+        const t = lv.get(l.tIn)!.data[firstPos % l.C];
+        cause = Math.abs(acc - t) <= 1
+          ? `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc} is at the threshold ${t}; the float model's rounded sum fell on the other side`
+          : `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc}, threshold ${t}; the float model's value differs by its own rounding of the layer sum`;
+      }
+      disagreements.push({ sample: count, label: s.label, floatClass: fc, loweredClass: lc, cause });
+    }
+    if (s.label !== undefined) {
+      labelled++;
+      if (fc === s.label) fCorrect++;
+      if (lc === s.label) lCorrect++;
+    }
+    count++;
+    onProgress?.(count);
+  }
+  return {
+    samples: count,
+    float_accuracy: labelled ? fCorrect / labelled : undefined,
+    lowered_accuracy: labelled ? lCorrect / labelled : undefined,
+    agreement: count ? agree / count : 1,
+    layers: stats,
+    disagreements,
+  };
+}
+
+export function formatCheck(r: CheckReport): string {
+  const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
+  const lines = [
+    `samples: ${r.samples}`,
+    `top-1 agreement (float vs lowered): ${pct(r.agreement)}`,
+    `accuracy: float ${pct(r.float_accuracy)}, lowered ${pct(r.lowered_accuracy)}`,
+    '',
+    'binary layer            identical bits   Sign(0) in float',
+    ...r.layers.map((l) => `${l.node.padEnd(22)}  ${pct(l.bits ? l.identical / l.bits : 1).padStart(14)}   ${l.zeros}`),
+  ];
+  if (r.disagreements.length) {
+    lines.push('', `${r.disagreements.length} disagreement${r.disagreements.length > 1 ? 's' : ''}:`);
+    for (const d of r.disagreements.slice(0, 50)) {
+      lines.push(`  sample ${d.sample}${d.label !== undefined ? ` (label ${d.label})` : ''}: float ${d.floatClass}, lowered ${d.loweredClass}: ${d.cause}`);
+    }
+    if (r.disagreements.length > 50) lines.push(`  … ${r.disagreements.length - 50} more (see --json)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
