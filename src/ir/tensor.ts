@@ -56,7 +56,7 @@ export function isFloat(dtype: DType): boolean {
 export function saturateInt64(v: number): number {
   if (v >= 2 ** 63) return 2 ** 63;
   if (v <= -(2 ** 63)) return -(2 ** 63);
-  return Math.trunc(v);
+  return Math.trunc(v) + 0; // + 0 turns −0 into 0: integers have no negative zero
 }
 
 /**

@@ -18,7 +18,7 @@ export const DEFAULT_MAX_TENSOR_BYTES = 1 << 30;
 /** The custom domains whose ops bnnc knows, all mapped to the IR domain 'qonnx'. */
 export const QONNX_DOMAINS = ['onnx.brevitas', 'qonnx.custom_op.general', 'finn.custom_op.general', 'finn'] as const;
 /** QONNX ops that older exporters wrote in the default domain. */
-const QONNX_OPS = new Set(['BipolarQuant', 'Quant', 'MultiThreshold', 'XnorPopcountMatMul', 'Trunc']);
+const QONNX_OPS = new Set(['BipolarQuant', 'Quant', 'MultiThreshold', 'XnorPopcountMatMul']);
 
 export interface ImportOptions {
   readonly modelDir?: string;
@@ -160,6 +160,12 @@ function inputType(vi: ValueInfoProto, given: readonly number[] | undefined, max
   if (!tt) fail('BNNC_E010', 'graph input is not a tensor', { tensor: name });
   const dtype = dtypeOfElem(tt.elemType ?? 0, { tensor: name });
   const dims = tt.shape?.dim ?? [];
+  dims.forEach((d, i) => {
+    // proto3-style decoding: only a dimension whose `value` oneof says dimValue was written as a number
+    if ((d as { value?: string }).value === 'dimValue' && toNumber(d.dimValue ?? 0) <= 0) {
+      fail('BNNC_E015', `dimension ${i} is declared as ${toNumber(d.dimValue ?? 0)}; a model input needs positive dimensions`, { tensor: name });
+    }
+  });
   let shape: number[];
   if (given) {
     if (dims.length > 0 && given.length !== dims.length) {

@@ -143,9 +143,9 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): 
   }
 }
 
-/** Import + shape inference (no folding) + interpretation, the path a user's model takes. */
+/** Import + shape inference and constant folding + interpretation, the path a user's model takes. */
 export function runBnnc(bytes: Uint8Array, feeds: Record<string, Tensor>, opts: { fold?: boolean } = {}): Record<string, Tensor> {
-  const g: Graph = inferAndFold(importModelBytes(bytes), { fold: opts.fold ?? false });
+  const g: Graph = inferAndFold(importModelBytes(bytes), { fold: opts.fold ?? true });
   return Object.fromEntries(run(g, feeds));
 }
 
@@ -196,7 +196,9 @@ export function expectTensorClose(actual: Tensor, expected: Tensor, opts: { ulps
   for (let i = 0; i < expected.data.length; i++) {
     const a = actual.data[i], e = expected.data[i];
     if (opts.absTol !== undefined && Math.abs(a - e) <= opts.absTol) continue;
-    const d = actual.dtype === 'float32' ? ulpDistance32(a, e) : a === e || (Number.isNaN(a) && Number.isNaN(e)) ? 0 : Infinity;
+    // with no tolerance, bit-exact: −0 and +0 differ (Object.is), NaN equals NaN
+    const d = ulps === 0 && opts.absTol === undefined ? (Object.is(a, e) ? 0 : Infinity)
+      : actual.dtype === 'float32' ? ulpDistance32(a, e) : a === e || (Number.isNaN(a) && Number.isNaN(e)) ? 0 : Infinity;
     if (d > worst) { worst = d; worstAt = i; }
   }
   expect(worst, `${label} worst ULP distance at ${worstAt}: got ${actual.data[worstAt]}, onnxruntime ${expected.data[worstAt]}`).toBeLessThanOrEqual(ulps);
