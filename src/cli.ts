@@ -70,6 +70,7 @@ function quantOptions(cmd: Command): Command {
   return cmd
     .option('--input-scale <s>', 'raw input q maps to the model input as x = (q − zero_point) · s; a fraction such as 1/255 divides')
     .option('--input-zero-point <z>', 'zero point of the raw input', undefined)
+    .option('--input-offset <o>', 'or: x = q · scale + offset (offset = −zero_point · scale)')
     .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'));
 }
 
@@ -83,6 +84,7 @@ interface CheckFlags extends ModelFlags {
   inputScale?: string;
   inputZeroPoint?: string;
   inputType?: string;
+  inputOffset?: string;
 }
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
@@ -94,7 +96,7 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 
 /** Samples for `check`: raw bytes from a data file (idx, .npy, .pb), or seeded random bytes. */
 function* checkSamples(float: Graph, lowered: Graph, o: CheckFlags): Generator<CheckSample> {
-  const q = parseInputQuant(o.inputScale ?? '1', o.inputZeroPoint, o.inputType);
+  const q = parseInputQuant(o.inputScale ?? '1', o.inputZeroPoint, o.inputType, o.inputOffset);
   if (!q) return;
   const inShape = float.inputs[0].type.shape;
   const per = sizeOf(inShape);
@@ -153,7 +155,7 @@ export function buildProgram(io: Io): Command {
     .action((model: string, o: CheckFlags) => {
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
-      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType) });
+      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
       const started = Date.now();
       const tty = (process.stderr as { isTTY?: boolean }).isTTY === true && !o.json;
       const report = checkModel(float, lowered, checkSamples(float, lowered, o), (done) => {

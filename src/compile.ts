@@ -45,15 +45,26 @@ export function lowerModel(float: Graph, opts: PipelineOptions & { inputQuant?: 
 }
 
 /**
- * `--input-scale` and `--input-zero-point`: x = (q − zero_point) · scale. A scale written as a fraction
- * "1/255" is a division, rounded once (as pixel / 255 is computed in float32).
+ * `--input-scale` with `--input-zero-point` or `--input-offset`: x = (q − zero_point) · scale =
+ * q · scale + offset. A scale written as a fraction "1/255" is a division, rounded once (as pixel / 255 is
+ * computed in float32).
  */
-export function parseInputQuant(scale: string | undefined, zeroPoint: string | undefined, dtype: string | undefined): InputQuant | undefined {
-  if (scale === undefined && zeroPoint === undefined) return undefined;
+export function parseInputQuant(scale: string | undefined, zeroPoint: string | undefined, dtype: string | undefined, offset?: string): InputQuant | undefined {
+  if (scale === undefined && zeroPoint === undefined && offset === undefined) return undefined;
+  if (zeroPoint !== undefined && offset !== undefined) fail('BNNC_E019', 'give --input-zero-point or --input-offset, not both');
   const m = /^\s*([-+]?[0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+]+))?\s*$/.exec(scale ?? '1');
   const num = m ? Number(m[1]) : NaN, den = m && m[2] ? Number(m[2]) : 1;
   if (!Number.isFinite(num) || num === 0 || !Number.isFinite(den) || den <= 0) fail('BNNC_E019', `--input-scale '${scale}': expected a non-zero number or a fraction such as 1/255`);
-  const zp = Number(zeroPoint ?? '0');
+  let zp = Number(zeroPoint ?? '0');
+  if (offset !== undefined) {
+    // x = q·scale + offset = (q − zp)·scale with zp = −offset / scale, which must be an integer
+    const o = Number(offset);
+    zp = (-o * den) / num;
+    if (!Number.isFinite(o) || Math.abs(zp - Math.round(zp)) > 1e-9 * Math.max(1, Math.abs(zp))) {
+      fail('BNNC_E019', `--input-offset '${offset}' is not a whole number of --input-scale steps (x = q·scale + offset needs offset = −zero_point·scale)`);
+    }
+    zp = Math.round(zp) + 0;
+  }
   const dt = dtype ?? 'uint8';
   if (dt !== 'uint8' && dt !== 'int8') fail('BNNC_E019', `--input-type '${dtype}': expected uint8 or int8`);
   const [lo, hi] = dt === 'uint8' ? [0, 255] : [-128, 127];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { tensor } from '../src/ir/tensor.js';
-import { buildModel } from './helpers/onnx-build.js';
+import { buildModel, rng } from './helpers/onnx-build.js';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '', err = '';
@@ -25,6 +25,39 @@ writeFileSync(modelPath, buildModel({
     { op: 'Gemm', inputs: ['s', 'W', 'b'], outputs: ['y'], attrs: { transB: 1 } },
   ],
 }));
+
+// A two-layer BNN on 8-bit pixels: x = q/255 → 2x − 1 → Sign → Gemm(±1) → BN → Sign → Gemm(±1) → scores.
+const r = rng(7);
+const pm1 = (n: number) => Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1));
+const bnnPath = join(dir, 'bnn.onnx');
+writeFileSync(bnnPath, buildModel({
+  inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 16] }],
+  outputs: [{ name: 'y', dtype: 'float32' }],
+  initializers: {
+    two: tensor('float32', [], [2]), one: tensor('float32', [], [1]),
+    W1: tensor('float32', [8, 16], pm1(128)), W2: tensor('float32', [4, 8], pm1(32)),
+    g: tensor('float32', [8], Array.from({ length: 8 }, () => r() * 2 - 1)), b: tensor('float32', [8], Array.from({ length: 8 }, () => r() - 0.5)),
+    m: tensor('float32', [8], Array.from({ length: 8 }, () => r() * 4 - 2)), v: tensor('float32', [8], Array.from({ length: 8 }, () => r() + 0.5)),
+  },
+  nodes: [
+    { op: 'Mul', inputs: ['x', 'two'], outputs: ['x2'] },
+    { op: 'Sub', inputs: ['x2', 'one'], outputs: ['xc'] },
+    { op: 'Sign', inputs: ['xc'], outputs: ['s0'] },
+    { op: 'Gemm', inputs: ['s0', 'W1'], outputs: ['h'], attrs: { transB: 1 } },
+    { op: 'BatchNormalization', inputs: ['h', 'g', 'b', 'm', 'v'], outputs: ['hb'] },
+    { op: 'Sign', inputs: ['hb'], outputs: ['s1'] },
+    { op: 'Gemm', inputs: ['s1', 'W2'], outputs: ['y'], attrs: { transB: 1 } },
+  ],
+}));
+
+/** A .npy file of uint8 values, written by hand from the format description (NumPy's NEP 1). */
+function npyU8(path: string, shape: number[], values: number[]): void {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const h = Buffer.from(header, 'latin1');
+  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]);
+  writeFileSync(path, Buffer.concat([pre, h, Buffer.from(values)]));
+}
 
 describe('bnnc command line', () => {
   it('prints its version and help for every subcommand', async () => {
@@ -60,5 +93,32 @@ describe('bnnc command line', () => {
     const shape = await cli('inspect', modelPath, '--input-shape', 'x=0,4');
     expect(shape.code).toBe(2);
     expect(shape.err).toMatch(/BNNC_E019/);
+  });
+
+  it('check compares the float and lowered models on random and on labelled raw data', async () => {
+    const j = JSON.parse((await cli('check', bnnPath, '--input-scale', '1/255', '--random', '40', '--json')).out);
+    expect(j.samples).toBe(40);
+    expect(j.agreement).toBe(1);
+    expect(j.layers.map((l: { node: string }) => l.node)).toEqual(['Sign_2', 'Sign_5']);
+    for (const l of j.layers) expect(l.identical).toBe(l.bits);
+    const rd = rng(3);
+    const data = Array.from({ length: 10 * 16 }, () => Math.floor(rd() * 256));
+    npyU8(join(dir, 'x.npy'), [10, 16], data);
+    npyU8(join(dir, 'y.npy'), [10], Array.from({ length: 10 }, (_, i) => i % 4));
+    const k = JSON.parse((await cli('check', bnnPath, '--input-scale', '1/255', '--data', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--limit', '8', '--json')).out);
+    expect(k.samples).toBe(8);
+    expect(k.float_accuracy).toBe(k.lowered_accuracy);
+    expect(typeof k.float_accuracy).toBe('number');
+    const text = await cli('check', bnnPath, '--input-scale', '1/255', '--random', '5');
+    expect(text.out).toMatch(/top-1 agreement \(float vs lowered\): 100\.00 %/);
+  });
+
+  it('check refuses a float input without its quantization, and data that are not raw bytes', async () => {
+    const noQuant = await cli('check', bnnPath, '--random', '3');
+    expect(noQuant.code).toBe(2);
+    expect(noQuant.err).toMatch(/BNNC_E031.*--input-scale/);
+    const badOffset = await cli('check', bnnPath, '--input-scale', '1/255', '--input-offset', '0.3');
+    expect(badOffset.code).toBe(2);
+    expect(badOffset.err).toMatch(/BNNC_E019/);
   });
 });
