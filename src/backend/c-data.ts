@@ -1,0 +1,339 @@
+// The C lowering data: from a lowered graph to the plain numbers the templates lay out. Every stride, word
+// count, loop bound, tail mask and constant array is computed here; the templates only print them.
+// Arena: one static buffer; every non-alias value gets an offset, first fit over lifetimes [def, last use].
+import { fail } from '../errors.js';
+import { sizeOf } from '../ir/tensor.js';
+import type { DType, Graph, Node, Tensor, TensorType } from '../ir/types.js';
+import { popcount32, tailMask, wordsFor } from '../numeric/bits.js';
+import { resolveWindow } from '../ops/sliding-window.js';
+import type { Target } from './target.js';
+
+/** Ops that only relabel the shape of row-major data: their output shares the input's buffer. */
+const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+
+const CTYPE: Partial<Record<DType, string>> = {
+  uint8: 'uint8_t', int8: 'int8_t', int32: 'int32_t', float32: 'float', int64: 'int64_t',
+};
+const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, float32: 4, int64: 8 };
+
+export interface ConstArray { name: string; ctype: string; count: number; body: string }
+export interface Layer { partial: string; fn: string; comment: string; call: string; [k: string]: unknown }
+export interface IoInfo { name: string; cname: string; ctype: string; shape: string; count: number; bytes: number; macro: string }
+export interface CModel {
+  prefix: string;
+  PREFIX: string;
+  graphName: string;
+  input: IoInfo;
+  outputs: IoInfo[];
+  outParams: string;
+  arenaBytes: number;
+  arenaWords: number;
+  consts: ConstArray[];
+  layers: Layer[];
+  copies: { dst: string; src: string; count: number }[];
+  constBytes: number;
+  macs: number;
+  popcountPartial: string;
+  target: Target;
+}
+
+function cIdent(s: string): string {
+  const id = s.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[0-9]/.test(id) ? `_${id}` : id;
+}
+
+/** Decimal with 9 significant digits: round-trips every float32 exactly through a correctly rounding compiler. */
+function cFloat(v: number): string {
+  if (!Number.isFinite(v)) fail('BNNC_E018', `constant ${v} cannot be written as C`);
+  if (Object.is(v, -0)) return '-0.0f';
+  const s = Math.fround(v).toPrecision(9);
+  return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;
+}
+
+function lines(vals: string[], per: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < vals.length; i += per) out.push(`    ${vals.slice(i, i + per).join(', ')},`);
+  return out.join('\n');
+}
+
+const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
+
+/**
+ * A group-1 XnorConv or IntConv whose sums feed one NHWC Threshold and nothing else becomes one node
+ * (op + 'Threshold', inputs [x, w, T, K]) at the conv's place: its sums are packed as they are made and never
+ * stored, which cuts the arena by the largest tensors (a first layer's int32 map is 32× its packed form).
+ */
+function fuseThresholds(g: Graph): Node[] {
+  const uses = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const s of n.inputs) uses.set(s, [...(uses.get(s) ?? []), n]);
+  const gone = new Set<Node>();
+  const out: Node[] = [];
+  for (const n of g.nodes) {
+    if (gone.has(n)) continue;
+    const u = uses.get(n.outputs[0]) ?? [];
+    const t = u[0];
+    if (n.domain === 'bnnc' && (n.op === 'XnorConv' || n.op === 'IntConv') && ((n.attrs.group as number | undefined) ?? 1) === 1
+      && u.length === 1 && t.domain === 'bnnc' && t.op === 'Threshold' && t.inputs[0] === n.outputs[0]
+      && (t.attrs.layout ?? 'NHWC') === 'NHWC' && !g.outputs.includes(n.outputs[0])) {
+      gone.add(t);
+      out.push({ ...n, name: n.name, op: `${n.op}Threshold`, inputs: [n.inputs[0], n.inputs[1], t.inputs[1], t.inputs[2]], outputs: t.outputs, attrs: { ...n.attrs, threshold_node: t.name } });
+    } else {
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+interface Buf { name: string; bytes: number; def: number; last: number; offset: number }
+
+export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
+  const P = cIdent(prefix);
+  if (g.inputs.length !== 1) fail('BNNC_E031', `the C back ends take one input; the graph has ${g.inputs.length}`);
+  const typeOf = (s: string): TensorType => {
+    const t = g.types.get(s);
+    if (!t) fail('BNNC_E008', 'no static type for this value', { tensor: s });
+    return t;
+  };
+  const ctypeOf = (s: string, where: Node | undefined): string => {
+    const c = CTYPE[typeOf(s).dtype];
+    if (!c) fail('BNNC_E010', `${typeOf(s).dtype} values are not supported by the C back ends yet`, { node: where?.name, op: where?.op, tensor: s });
+    return c;
+  };
+  const input = g.inputs[0];
+  const nodes = fuseThresholds(g);
+
+  // aliases and lifetimes
+  const root = new Map<string, string>([[input.name, input.name]]);
+  const bufs = new Map<string, Buf>();
+  /** Values holding packed bits: uint32_t words in C (the IR types them int32). */
+  const packed = new Set(nodes.filter((n) => n.domain === 'bnnc' && /Threshold$|^BinaryMaxPool$/.test(n.op)).map((n) => n.outputs[0]));
+  nodes.forEach((n, i) => {
+    if (ALIAS_OPS.has(n.op) && n.domain === '') {
+      root.set(n.outputs[0], root.get(n.inputs[0]) ?? n.inputs[0]);
+      return;
+    }
+    for (const o of n.outputs) {
+      if (o === '') continue;
+      root.set(o, o);
+      const t = typeOf(o);
+      bufs.set(o, { name: o, bytes: sizeOf(t.shape) * (BYTES[t.dtype] ?? 8), def: i, last: i, offset: 0 });
+    }
+    for (const s of n.inputs) {
+      const b = bufs.get(root.get(s) ?? '');
+      if (b) b.last = i;
+    }
+  });
+  for (const o of g.outputs) {
+    const b = bufs.get(root.get(o) ?? '');
+    if (b) b.last = nodes.length;
+  }
+  const placed: Buf[] = [];
+  let arenaBytes = 0;
+  for (const b of bufs.values()) {
+    const live = placed.filter((p) => p.def <= b.last && b.def <= p.last).sort((x, y) => x.offset - y.offset);
+    let off = 0;
+    for (const p of live) {
+      if (off + b.bytes <= p.offset) break;
+      off = Math.max(off, (p.offset + p.bytes + 7) & ~7);
+    }
+    b.offset = off;
+    placed.push(b);
+    arenaBytes = Math.max(arenaBytes, (off + b.bytes + 7) & ~7);
+  }
+  arenaBytes = Math.max(arenaBytes, 8);
+
+  const ptr = (s: string, n: Node | undefined): string => {
+    const r = root.get(s);
+    if (r === input.name) return 'input';
+    const b = bufs.get(r ?? '');
+    if (!b) fail('BNNC_E031', 'value is not computed by a supported op', { tensor: s, node: n?.name });
+    const ct = packed.has(b.name) ? 'uint32_t' : ctypeOf(b.name, n);
+    return `(${ct} *)(void *)(${P}_arena.bytes + ${b.offset})`;
+  };
+  const io = (s: string, cname: string, macro: string): IoInfo => {
+    const t = typeOf(s);
+    return { name: s, cname, ctype: ctypeOf(s, undefined), shape: `{${t.shape.join(', ')}}`, count: sizeOf(t.shape), bytes: sizeOf(t.shape) * (BYTES[t.dtype] ?? 8), macro };
+  };
+  const inputInfo = io(input.name, 'input', 'INPUT');
+  const outputs = g.outputs.map((o, i) => io(o, g.outputs.length === 1 ? 'output' : `output${i}`, g.outputs.length === 1 ? 'OUTPUT' : `OUTPUT${i}`));
+
+  const consts: ConstArray[] = [];
+  let constBytes = 0, macs = 0;
+  const init = (s: string, n: Node): Tensor => {
+    const t = g.initializers.get(s);
+    if (!t) fail('BNNC_E031', 'this input must be a constant for the C back ends', { node: n.name, op: n.op, tensor: s });
+    return t;
+  };
+  const addConst = (name: string, ctype: string, vals: string[], bytesPer: number, per = 8): string => {
+    consts.push({ name, ctype, count: vals.length, body: lines(vals, per) });
+    constBytes += vals.length * bytesPer;
+    return name;
+  };
+
+  /** The threshold half of a fused conv: inputs ti, ki of the fused node hold T and the kinds of m channels. */
+  const thresholdData = (n: Node, ti: number, ki: number, m: number) => {
+    const at = nodes.indexOf(n);
+    const mw = wordsFor(m);
+    return {
+      MW: mw, MLAST: m - 32 * (mw - 1), sumPartial: n.op === 'IntConvThreshold' ? 'int-sum' : 'xnor-sum',
+      thresholds: addConst(`${P}_c${at}_thresholds`, 'int32_t', Array.from(init(n.inputs[ti], n).data, String), 4, 10),
+      kinds: addConst(`${P}_c${at}_kinds`, 'int8_t', Array.from(init(n.inputs[ki], n).data, String), 1, 16),
+    };
+  };
+
+  const layers: Layer[] = [];
+  nodes.forEach((n, i) => {
+    if (ALIAS_OPS.has(n.op) && n.domain === '') return;
+    const fn = `${P}_l${i}_${cIdent(n.name || n.op)}`.slice(0, 60);
+    const cn = `${P}_c${i}`;
+    const x = n.inputs[0], y = n.outputs[0];
+    const xs = typeOf(x).shape, ys = typeOf(y).shape;
+    const head = `${n.name}${n.attrs.threshold_node ? ` + ${String(n.attrs.threshold_node)}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
+    const base = { fn, xt: ctypeOf(x, n), call: `${fn}(${ptr(x, n)}, ${ptr(y, n)});` };
+    const batch1 = () => { if (xs[0] !== 1) fail('BNNC_E031', `batch ${xs[0]}: the C back ends take batch 1`, { node: n.name, op: n.op }); };
+    const win = (k: readonly number[], ceil = false) => {
+      const a = n.attrs;
+      return resolveWindow({ node: n, attrs: { ...a, auto_pad: 'NOTSET' }, opset: g.opset }, [xs[1], xs[2]], k, ceil);
+    };
+    const geo = (w: ReturnType<typeof win>) => ({
+      H: w.inSize[0], W: w.inSize[1], OH: w.outSize[0], OW: w.outSize[1], KH: w.kernel[0], KW: w.kernel[1],
+      SH: w.strides[0], SW: w.strides[1], DH: w.dilations[0], DW: w.dilations[1], PT: w.padBegin[0], PL: w.padBegin[1],
+    });
+    if (n.domain === 'bnnc') batch1();
+    switch (`${n.domain}.${n.op}`) {
+      case 'bnnc.XnorConv': case 'bnnc.XnorConvThreshold': {
+        const wt = init(n.inputs[1], n);
+        const [m, kh, kw, cgw] = wt.shape;
+        const c = n.attrs.channels as number, group = (n.attrs.group as number | undefined) ?? 1, cg = c / group;
+        const pad = (n.attrs.pad_value as number | undefined) ?? 0;
+        const w = geo(win([kh, kw]));
+        const wName = addConst(`${cn}_weights`, 'uint32_t', Array.from(wt.data, hex32), 4, 6);
+        const nK = kh * kw;
+        const wSum: number[] = [], wTotal: number[] = [];
+        for (let mi = 0; mi < m; mi++) {
+          let tot = 0;
+          for (let t = 0; t < nK; t++) {
+            let d = 0;
+            for (let k = 0; k < cgw; k++) {
+              const v = k === cgw - 1 ? wt.data[(mi * nK + t) * cgw + k] & tailMask(cg) : wt.data[(mi * nK + t) * cgw + k];
+              d += popcount32(v);
+            }
+            wSum.push(cg - 2 * d);
+            tot += cg - 2 * d;
+          }
+          wTotal.push(tot);
+        }
+        const padded = pad !== 0;
+        const fused = n.op === 'XnorConvThreshold';
+        macs += w.OH * w.OW * m * cg * nK;
+        const wsum = padded ? addConst(`${cn}_wsum`, 'int32_t', wSum.map(String), 4, 12) : '';
+        const wtotal = padded ? addConst(`${cn}_wtotal`, 'int32_t', wTotal.map(String), 4, 12) : '';
+        layers.push({
+          ...base, partial: group !== 1 ? 'XnorConvGrouped' : fused ? 'XnorConvThreshold' : 'XnorConv', padded,
+          comment: `${head}\n * binary conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad}); ${w.OH * w.OW * m * cg * nK} binary MACs`,
+          ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: hex32(tailMask(cg)),
+          weights: wName, wsum, wtotal,
+          decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${fused ? ', q, b' : ''};`,
+          sumExpr: padded ? `s = ${cg} * taps - 2 * d + (${pad}) * (${wtotal}[m] - inside);` : `s = ${cg} * taps - 2 * d;`,
+          ...(fused ? thresholdData(n, 2, 3, m) : {}),
+        });
+        break;
+      }
+      case 'bnnc.IntConv': case 'bnnc.IntConvThreshold': {
+        const wt = init(n.inputs[1], n);
+        const [m, cg, kh, kw] = wt.shape;
+        const nchw = n.attrs.layout !== 'NHWC';
+        const [, c, h, wd] = nchw ? xs : [xs[0], xs[3], xs[1], xs[2]];
+        const str = nchw ? [h * wd, wd, 1] : [1, wd * c, c];
+        const group = (n.attrs.group as number | undefined) ?? 1;
+        const a = n.attrs;
+        const ww = resolveWindow({ node: n, attrs: { ...a, auto_pad: 'NOTSET' }, opset: g.opset }, [h, wd], [kh, kw], false);
+        const w = geo(ww);
+        macs += w.OH * w.OW * m * cg * kh * kw;
+        layers.push({
+          ...base, partial: n.op,
+          comment: `${head}\n * integer conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}; ${w.OH * w.OW * m * cg * kh * kw} MACs`,
+          ...w, M: m, CG: cg, G: group, MG: m / group, ZP: (n.attrs.zero_point as number | undefined) ?? 0,
+          SC: str[0], SY: str[1], SX: str[2],
+          weights: addConst(`${cn}_weights`, 'int8_t', Array.from(wt.data, String), 1, 16),
+          ...(n.op === 'IntConvThreshold' ? thresholdData(n, 2, 3, m) : {}),
+        });
+        break;
+      }
+      case 'bnnc.Threshold': {
+        const nhwc = (n.attrs.layout ?? 'NHWC') === 'NHWC';
+        const [, h, wd, c] = nhwc ? xs : [xs[0], xs[2], xs[3], xs[1]];
+        const str = nhwc ? [wd * c, c, 1] : [wd, 1, h * wd];
+        const t = init(n.inputs[1], n), k = init(n.inputs[2], n);
+        const cw = wordsFor(c);
+        layers.push({
+          ...base, partial: 'Threshold',
+          comment: `${head}\n * threshold and pack ${c} channels into ${cw} words per pixel, ${h}x${wd} pixels`,
+          H: h, W: wd, C: c, CW: cw, CLAST: c - 32 * (cw - 1), SY: str[0], SX: str[1], SC: str[2],
+          thresholds: addConst(`${cn}_thresholds`, 'int32_t', Array.from(t.data, String), 4, 10),
+          kinds: addConst(`${cn}_kinds`, 'int8_t', Array.from(k.data, String), 1, 16),
+        });
+        break;
+      }
+      case 'bnnc.BinaryMaxPool': case 'bnnc.AccPool': {
+        const ks = n.attrs.kernel_shape as number[];
+        const w = geo(win(ks, n.attrs.ceil_mode === 1));
+        const isAcc = n.op === 'AccPool';
+        layers.push({
+          ...base, partial: n.op,
+          comment: `${head}\n * ${isAcc ? 'max/min pool of int32 sums' : 'max pool of packed bits (AND)'} ${ks[0]}x${ks[1]}, stride ${w.SH}x${w.SW}`,
+          ...w, CW: xs[3],
+          dirs: isAcc ? addConst(`${cn}_dirs`, 'int8_t', Array.from(init(n.inputs[1], n).data, String), 1, 16) : '',
+        });
+        break;
+      }
+      case 'bnnc.Epilogue': {
+        const [, h, wd, c] = xs;
+        const nchw = (n.attrs.layout ?? 'NCHW') === 'NCHW' && (n.attrs.rank ?? 4) !== 2;
+        layers.push({
+          ...base, partial: 'Epilogue',
+          comment: `${head}\n * y = (float)acc * scale[c], then + bias[c]: two float32 roundings, no FMA (-ffp-contract=off)`,
+          P: h * wd, C: c, YP: nchw ? 1 : c, YC: nchw ? h * wd : 1,
+          scale: addConst(`${cn}_scale`, 'float', Array.from(init(n.inputs[1], n).data, cFloat), 4, 6),
+          bias: addConst(`${cn}_bias`, 'float', Array.from(init(n.inputs[2], n).data, cFloat), 4, 6),
+        });
+        break;
+      }
+      case '.ArgMax': case '.TopK': {
+        const rank = xs.length;
+        const axis = (((n.attrs.axis as number | undefined) ?? (n.op === 'TopK' ? -1 : 0)) + rank) % rank;
+        const len = xs[axis], inner = sizeOf(xs.slice(axis + 1)), outer = sizeOf(xs.slice(0, axis));
+        if (typeOf(x).dtype !== 'float32') fail('BNNC_E031', `${n.op} on ${typeOf(x).dtype} is not supported by the C back ends yet`, { node: n.name, op: n.op });
+        if (n.op === 'ArgMax') {
+          layers.push({
+            ...base, partial: 'ArgMax', comment: `${head}\n * index of the largest value along axis ${axis} (NaN ranks highest)`,
+            OUTER: outer, N: len, INNER: inner, better: n.attrs.select_last_index ? '!bnnc_above(b, v)' : 'bnnc_above(v, b)',
+          });
+        } else {
+          const k = ys[axis];
+          const vals = n.outputs[0] ? ptr(n.outputs[0], n) : '';
+          const idx = n.outputs[1] ? ptr(n.outputs[1], n) : '';
+          if (!vals || !idx) fail('BNNC_E031', 'TopK needs both outputs named for the C back ends', { node: n.name, op: n.op });
+          layers.push({
+            ...base, partial: 'TopK', call: `${fn}(${ptr(x, n)}, ${vals}, ${idx});`,
+            comment: `${head}\n * the ${k} ${n.attrs.largest === 0 ? 'smallest' : 'largest'} values along axis ${axis}, sorted, ties in index order`,
+            OUTER: outer, N: len, INNER: inner, K: k,
+            before: n.attrs.largest === 0 ? 'bnnc_above(e, v)' : 'bnnc_above(v, e)',
+          });
+        }
+        break;
+      }
+      default:
+        fail('BNNC_E031', `${n.op} is not supported by the C back ends yet`, { node: n.name, op: n.op });
+    }
+  });
+
+  const copies = outputs.map((o) => ({ dst: o.cname, src: ptr(o.name, undefined), count: o.count }));
+  return {
+    prefix: P, PREFIX: P.toUpperCase(), graphName: g.name, input: inputInfo, outputs,
+    outParams: outputs.map((o) => `${o.ctype} *${o.cname}`).join(', '),
+    arenaBytes, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
+    popcountPartial: target.features.popcountInstruction ? 'popcount-builtin' : 'popcount-swar',
+    target,
+  };
+}

@@ -1,0 +1,65 @@
+// Emission: Handlebars (noEscape, strict: C is not HTML, a missing field must throw) over the data of
+// c-data.ts. Templates live in templates/common/, with same-name overrides in templates/<family>/.
+// The result is a Map<filename, content>, byte-identical for the same input.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { Graph } from '../ir/types.js';
+import { buildCModel, type CModel } from './c-data.js';
+import type { Target } from './target.js';
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+export interface EmitOptions {
+  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model'. */
+  readonly prefix?: string;
+}
+
+const envs = new Map<string, typeof Handlebars>();
+
+/** A Handlebars environment per family, with the op templates and partials registered (family first). */
+function env(family: string): typeof Handlebars {
+  let hb = envs.get(family);
+  if (hb) return hb;
+  hb = Handlebars.create();
+  for (const dir of ['common/partials', 'common/ops', `${family}/partials`, `${family}/ops`]) {
+    const full = `${TEMPLATES_DIR}${dir}`;
+    if (!existsSync(full)) continue;
+    for (const f of readdirSync(full).sort()) {
+      if (f.endsWith('.hbs')) hb.registerPartial(f.replace(/(\.c)?\.hbs$/, ''), readFileSync(`${full}/${f}`, 'utf8'));
+    }
+  }
+  envs.set(family, hb);
+  return hb;
+}
+
+/** Renders templates/<family>/<rel> if present, else templates/common/<rel>. */
+export function render(family: string, rel: string, data: object): string {
+  const own = `${TEMPLATES_DIR}${family}/${rel}`;
+  const path = existsSync(own) ? own : `${TEMPLATES_DIR}common/${rel}`;
+  return env(family).compile(readFileSync(path, 'utf8'), { noEscape: true, strict: true })(data);
+}
+
+export function templateData(model: CModel, target: Target): object {
+  return {
+    ...model,
+    outArgs: model.outputs.map((o) => o.cname).join(', '),
+    flags: target.compiler.flags.join(' '),
+  };
+}
+
+export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
+  const model = buildCModel(lowered, target, opts.prefix ?? 'bnn_model');
+  const data = templateData(model, target);
+  const p = model.prefix;
+  const files = new Map<string, string>();
+  files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
+  files.set(`${p}.c`, render(target.family, 'model.c.hbs', data));
+  if (target.package === 'cmake') files.set('CMakeLists.txt', render(target.family, 'CMakeLists.txt.hbs', data));
+  if (target.package === 'esp-idf') {
+    files.set('CMakeLists.txt', render('esp32', 'CMakeLists.txt.hbs', data));
+    files.set('idf_component.yml', render('esp32', 'idf_component.yml.hbs', data));
+  }
+  files.set('README.md', render(target.family, 'README.md.hbs', data));
+  return files;
+}

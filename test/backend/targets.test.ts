@@ -1,0 +1,113 @@
+// Targets and emission: the target list, a clear error for an unknown one, deterministic output, the
+// unsupported float tails, and a warnings-as-errors compile of every lowered op with every target's compiler
+// (no division or modulo helper may be linked in: xtensa-lx106's libgcc has none, Cortex-M0+ has no divider).
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emitC } from '../../src/backend/emit.js';
+import { listTargets, loadTarget } from '../../src/backend/target.js';
+import { exec } from '../../src/backend/toolchain.js';
+import { compileCheck, verifyOnTarget } from '../../src/backend/verify.js';
+import { CompileError } from '../../src/errors.js';
+import type { Graph } from '../../src/ir/types.js';
+import { hasShared, hasTool } from '../helpers/resources.js';
+import { lowerReal, MNIST, MODELS, mnistInputs } from './helpers.js';
+import { buildNet, CASES } from './random-net.js';
+
+const ALL = ['cortex-m0plus', 'cortex-m3', 'cortex-m33', 'cortex-m4', 'cortex-m55', 'cortex-m7', 'esp32', 'esp32c3', 'esp32s3', 'host'];
+
+function code(f: () => unknown): string {
+  try { f(); } catch (e) { return e instanceof CompileError ? `${e.code}: ${e.message}` : `not a CompileError: ${e}`; }
+  return 'no error';
+}
+
+describe('targets', () => {
+  it('lists every target and loads each', () => {
+    expect(listTargets()).toEqual(ALL);
+    for (const t of ALL) {
+      const target = loadTarget(t);
+      expect(target.name).toBe(t);
+      expect(target.compiler.flags).toContain('-ffp-contract=off');
+    }
+  });
+
+  it('rejects an unknown target with BNNC_E019, naming the known ones', () => {
+    const msg = code(() => loadTarget('cortex-m99'));
+    expect(msg).toMatch(/^BNNC_E019/);
+    expect(msg).toContain('cortex-m4');
+    expect(msg).toContain('esp32c3');
+  });
+});
+
+describe('emission', () => {
+  const real = MODELS.every((m) => hasShared(m.file));
+
+  it.skipIf(!real)('is byte-identical for the same input and lays out the package per target', () => {
+    const g = lowerReal(MODELS[2]);
+    const a = emitC(g, loadTarget('cortex-m4'), { prefix: 'mnist' });
+    const b = emitC(lowerReal(MODELS[2]), loadTarget('cortex-m4'), { prefix: 'mnist' });
+    expect([...a.keys()].sort()).toEqual(['CMakeLists.txt', 'README.md', 'mnist.c', 'mnist.h']);
+    for (const [k, v] of a) expect(b.get(k), k).toBe(v);
+    expect(a.get('mnist.h')).toContain('int mnist_run(const uint8_t *input, float *output);');
+    expect(a.get('mnist.c')).not.toMatch(/malloc|[^a-z_]free\(/);
+    const esp = emitC(g, loadTarget('esp32c3'), { prefix: 'mnist' });
+    expect(esp.get('CMakeLists.txt')).toContain('idf_component_register');
+    expect(esp.has('idf_component.yml')).toBe(true);
+  });
+
+  it.skipIf(!real)('refuses a trailing LogSoftmax with BNNC_E031 naming the node', () => {
+    const g = lowerReal(MODELS[2], true);
+    const msg = code(() => emitC(g, loadTarget('host')));
+    expect(msg).toMatch(/^BNNC_E031/);
+    expect(msg).toContain('LogSoftmax');
+    expect(msg).toContain('not supported by the C back ends yet');
+  });
+});
+
+/** Graphs covering every template: the real models and the random nets (grouped, ±1 padded, ArgMax, TopK). */
+function coverage(): Graph[] {
+  const gs = CASES.map(buildNet);
+  if (MODELS.every((m) => hasShared(m.file))) gs.push(...MODELS.map((m) => lowerReal(m)));
+  return gs;
+}
+
+describe('warnings-as-errors compile on every target compiler', () => {
+  const graphs = coverage();
+  const DIVISION = /__(u?div|u?mod)[sd]i3|__aeabi_[ui]?i?div|__aeabi_[ui]divmod/;
+  it.each(ALL)('%s', (name) => {
+    const t = loadTarget(name);
+    if (!hasTool(t.compiler.cc)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'bnnc-cc-test-'));
+    try {
+      graphs.forEach((g, i) => {
+        const sizes = compileCheck(g, t, { prefix: `net${i}`, workDir: dir });
+        expect(sizes.text).toBeGreaterThan(0);
+        if (t.family !== 'host') {
+          const undef = execFileSync(t.compiler.size.replace(/size$/, 'nm'), ['-u', join(dir, 'model.o')], { encoding: 'utf8' });
+          expect(undef, `${name} net${i} needs a division helper`).not.toMatch(DIVISION);
+        }
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runners', () => {
+  it('fail with a clear message when a program hangs', () => {
+    expect(() => exec('sleep', ['5'], { timeoutMs: 300, what: 'a hanging guest' })).toThrow(/a hanging guest: timed out after 0.3 s/);
+  });
+});
+
+describe('targets without an emulator', () => {
+  it.skipIf(!(hasTool('xtensa-lx106-elf-gcc') && MODELS.every((m) => hasShared(m.file)) && hasShared(MNIST)))('esp32: compiled and sized, and said plainly not run', () => {
+    const g = lowerReal(MODELS[0]);
+    const r = verifyOnTarget(g, loadTarget('esp32'), mnistInputs(g, 2));
+    console.log(`esp32 ${MODELS[0].file}: text ${r.modelSizes.text} B, data ${r.modelSizes.data}, bss ${r.modelSizes.bss}; ${r.note}`);
+    expect(r.ran).toBe(false);
+    expect(r.note).toContain('NOT run');
+    expect(r.modelSizes.text).toBeGreaterThan(r.constBytes);
+  });
+});
