@@ -1,5 +1,7 @@
 // The command line: the only place that reads argv, writes files and sets exit codes.
-// Exit codes: 0 success, 2 bad input (a CompileError: code and message, no stack trace), 70 internal error.
+// Exit codes: 0 success; 1 `verify` found outputs that differ; 2 bad input (a CompileError: code and
+// message, no stack trace); 3 a toolchain or emulator problem (missing tool, guest fault, time-out);
+// 70 an internal error (a bnnc bug).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, fail } from './errors.js';
@@ -8,6 +10,8 @@ import { checkModel, type CheckSample, formatCheck, sampleFromRaw } from './chec
 import { readData } from './data/datasets.js';
 import { sizeOf } from './ir/tensor.js';
 import type { Graph } from './ir/types.js';
+import { emitC, listTargets, loadTarget, verifyOnTarget } from './backend/index.js';
+import { writeOutputDir } from './output.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { printGraph } from './ir/print.js';
 
@@ -143,6 +147,76 @@ export function buildProgram(io: Io): Command {
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
 
+  quantOptions(modelOptions(program.command('compile', { isDefault: true })
+    .description('compile a model into C for a target (the default command: `bnnc model.onnx --target cortex-m4 -o out/`)')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-t, --target <name>', `target chip (${listTargets().join(', ')})`)
+    .requiredOption('-o, --output <dir>', 'output folder (written atomically)')
+    .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
+    .option('--force', 'replace an existing non-empty folder that bnnc did not create')))
+    .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean }) => {
+      const target = loadTarget(o.target);
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
+      const lo = loadOptions(o, io);
+      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
+      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant });
+      const files = emitC(lowered, target, { prefix: o.prefix, inputQuant });
+      writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}` });
+      io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
+    });
+
+  program.command('targets')
+    .description('list the targets bnnc compiles for')
+    .option('--json', 'print the target descriptions as JSON')
+    .action((o: { json?: boolean }) => {
+      const targets = listTargets().map(loadTarget);
+      if (o.json) return io.out(`${JSON.stringify(targets, null, 2)}\n`);
+      const rows = targets.map((t) => {
+        const f = Object.entries(t.features).filter(([, v]) => v === true).map(([k]) => k);
+        const runs = t.emulator ? `${t.emulator.command} -M ${t.emulator.machine}` : t.runner === 'host' ? 'native, ASan+UBSan' : 'compile and size only';
+        return [t.name, t.core, f.join(',') || '-', runs];
+      });
+      const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+      io.out(rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c)).join('  ')).join('\n') + '\n');
+    });
+
+  quantOptions(modelOptions(program.command('verify')
+    .description('compile for a target, run the C on its emulator (or natively for host) and compare every output bit for bit with the reference interpreter')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-t, --target <name>', 'target chip')
+    .option('--data <file>', 'inputs as raw integers: idx, .npy or .pb')
+    .option('--random <n>', 'seeded random raw inputs (default 20 when --data is not given)')
+    .option('--seed <n>', 'seed for --random', '1')
+    .option('--limit <n>', 'use the first N samples only')
+    .option('--timeout <ms>', 'time limit for one emulator run', '120000')
+    .option('--json', 'print the report as JSON')))
+    .action((model: string, o: CheckFlags & { target: string; timeout: string }) => {
+      const target = loadTarget(o.target);
+      const lo = loadOptions(o, io);
+      const float = loadModel(model, lo);
+      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
+      const inputs = [...checkSamples(float, lowered, { ...o, random: o.random ?? (o.data ? undefined : '20') })].map((s) => s.q);
+      let report;
+      try {
+        report = verifyOnTarget(lowered, target, inputs, { timeoutMs: positiveInt('--timeout', o.timeout) });
+      } catch (e) {
+        if (e instanceof CompileError) throw e;
+        io.err(`bnnc: verify could not run on ${target.name}: ${(e as Error).message}\n`);
+        throw new ExitCode(3);
+      }
+      if (o.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+      else {
+        const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B)` : '';
+        if (!report.ran) io.out(`${target.name}: compiled${sizes}; NOT run: ${report.note}\n`);
+        else if (report.mismatchedVectors === 0) io.out(`${target.name}: ${report.vectors} vectors, every output bit-exact with the reference interpreter${sizes}\n`);
+        else {
+          io.out(`${target.name}: ${report.mismatchedVectors} of ${report.vectors} vectors differ from the reference interpreter\n`);
+          for (const m of report.firstMismatches.slice(0, 10)) io.out(`  vector ${m.vector}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.actual}\n`);
+        }
+      }
+      if (report.ran && report.mismatchedVectors > 0) throw new ExitCode(1);
+    });
+
   quantOptions(modelOptions(program.command('check')
     .description('run the float model and the lowered integer-only model on the same inputs and compare them layer by layer')
     .argument('<model>', 'ONNX model file')
@@ -168,6 +242,13 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
+/** Ends a command with a given exit code after it has printed its own message. */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 export async function main(argv: readonly string[], io: Io = STD_IO): Promise<number> {
   const program = buildProgram(io);
   try {
@@ -175,6 +256,7 @@ export async function main(argv: readonly string[], io: Io = STD_IO): Promise<nu
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof ExitCode) return e.code;
     if (e instanceof CompileError) {
       io.err(`bnnc: error ${e.message}\n`);
       return 2;

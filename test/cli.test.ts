@@ -1,6 +1,6 @@
 // The command line as a user meets it: help and version, `inspect` text and JSON, and bad input reported
 // as a coded error with exit code 2 and no stack trace.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -120,5 +120,47 @@ describe('bnnc command line', () => {
     const badOffset = await cli('check', bnnPath, '--input-scale', '1/255', '--input-offset', '0.3');
     expect(badOffset.code).toBe(2);
     expect(badOffset.err).toMatch(/BNNC_E019/);
+  });
+
+  it('compile writes the C package atomically, replaces only its own output, and is deterministic', async () => {
+    const out = join(dir, 'out-m4');
+    const r1 = await cli(bnnPath, '--target', 'cortex-m4', '-o', out, '--input-scale', '1/255');
+    expect(r1.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h']);
+    const c1 = readFileSync(join(out, 'bnn_model.c'), 'utf8');
+    expect(readFileSync(join(out, 'bnn_model.h'), 'utf8')).toContain('x = (q - 0) * 1 / 255');
+    // bnnc's own output is replaced without --force, byte-identical for the same model and options
+    expect((await cli('compile', bnnPath, '-t', 'cortex-m4', '-o', out, '--input-scale', '1/255')).code).toBe(0);
+    expect(readFileSync(join(out, 'bnn_model.c'), 'utf8')).toBe(c1);
+    // a folder bnnc did not write is left alone unless --force
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'keep.txt'), 'mine');
+    const refused = await cli(bnnPath, '-t', 'esp32c3', '-o', foreign, '--input-scale', '1/255');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/BNNC_E019.*--force/);
+    expect(readdirSync(foreign)).toEqual(['keep.txt']);
+    expect((await cli(bnnPath, '-t', 'esp32c3', '-o', foreign, '--input-scale', '1/255', '--force')).code).toBe(0);
+    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'idf_component.yml']);
+    // a failing compile leaves the previous output as it was and no temporary folder behind
+    const bad = await cli(bnnPath, '-t', 'cortex-m4', '-o', out);
+    expect(bad.code).toBe(2);
+    expect(readFileSync(join(out, 'bnn_model.c'), 'utf8')).toBe(c1);
+    expect(readdirSync(dir).filter((f) => f.includes('bnnc-tmp') || f.includes('bnnc-old'))).toEqual([]);
+    const unknown = await cli(bnnPath, '-t', 'cortex-m99', '-o', join(dir, 'x'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/BNNC_E019.*cortex-m4/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+
+  it('targets lists every chip; verify runs the C natively on host and compares bit for bit', async () => {
+    const t = await cli('targets');
+    for (const name of ['cortex-m0plus', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'esp32', 'esp32s3', 'esp32c3', 'host']) {
+      expect(t.out).toMatch(new RegExp(`^${name}\\s`, 'm'));
+    }
+    const v = await cli('verify', bnnPath, '--target', 'host', '--input-scale', '1/255', '--random', '12');
+    expect(v.err).toBe('');
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/host: 12 vectors, every output bit-exact/);
   });
 });

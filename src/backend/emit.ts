@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { Graph } from '../ir/types.js';
+import type { InputQuant } from '../lower/lower.js';
 import { buildCModel, type CModel } from './c-data.js';
 import type { Target } from './target.js';
 
@@ -13,6 +14,16 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.me
 export interface EmitOptions {
   /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model'. */
   readonly prefix?: string;
+  /** How the raw input maps to the model's float input, stated in the header (none: integer input). */
+  readonly inputQuant?: InputQuant;
+}
+
+/** The header's statement of the input quantization: x = (q − zero_point) · scale. */
+function quantData(q: InputQuant | undefined): { zeroPoint: number; scale: string; formula: string } {
+  if (!q) return { zeroPoint: 0, scale: '1.0f', formula: 'the model takes these integers as they are' };
+  const scale = q.divisor === 1 ? `${q.scale}` : `${q.scale} / ${q.divisor}`;
+  const lit = Math.fround(q.scale / q.divisor).toPrecision(9);
+  return { zeroPoint: q.zeroPoint, scale: `${lit}f`, formula: `the model's float input x = (q - ${q.zeroPoint}) * ${scale}` };
 }
 
 const envs = new Map<string, typeof Handlebars>();
@@ -40,9 +51,10 @@ export function render(family: string, rel: string, data: object): string {
   return env(family).compile(readFileSync(path, 'utf8'), { noEscape: true, strict: true })(data);
 }
 
-export function templateData(model: CModel, target: Target): object {
+export function templateData(model: CModel, target: Target, q?: InputQuant): object {
   return {
     ...model,
+    quant: quantData(q),
     outArgs: model.outputs.map((o) => o.cname).join(', '),
     flags: target.compiler.flags.join(' '),
   };
@@ -50,7 +62,7 @@ export function templateData(model: CModel, target: Target): object {
 
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
   const model = buildCModel(lowered, target, opts.prefix ?? 'bnn_model');
-  const data = templateData(model, target);
+  const data = templateData(model, target, opts.inputQuant);
   const p = model.prefix;
   const files = new Map<string, string>();
   files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
