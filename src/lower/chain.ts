@@ -44,6 +44,7 @@ export interface Chain {
   readonly wholeTensor?: readonly number[];
 }
 
+const AFFINE_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'BatchNormalization']);
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
 export function isShapeOnly(n: Node): boolean {
@@ -117,15 +118,31 @@ export interface Thresholds {
 /** Integer thresholds for a chain that ends in a sign, over reachable accumulators [lo_c, hi_c]. */
 export function deriveThresholds(g: Graph, chain: Chain, lo: Int32Array | number[], hi: Int32Array | number[], where: { node: string }): Thresholds {
   const C = chain.channels;
-  const decide = (acc: Float64Array): boolean[] => {
+  // the lowered network packs ±1: an activation taking other values (0/1, ±scale, a shifted pair) would
+  // silently feed the next layer the wrong numbers; ONNX Sign's 0 at exactly 0 is the documented exception
+  const last = chain.steps.at(-1)?.node;
+  const zeroOk = last?.domain === '' && last.op === 'Sign';
+  const values = (acc: Float64Array): Float64Array => {
     const v = replay(g, chain, acc, 1, false);
-    return Array.from(v, (x) => {
+    for (const x of v) {
       if (Number.isNaN(x)) fail('BNNC_E031', 'the chain after this layer produces NaN for a reachable accumulator', where);
-      return positive(x);
-    });
+      if (x !== 1 && x !== -1 && !(x === 0 && zeroOk)) {
+        fail('BNNC_E031', `this binary activation takes the value ${x}; bnnc lowers activations whose two values are exactly −1 and +1 (a scale or 0/1 levels are not supported)`, where);
+      }
+    }
+    return v;
   };
-  const atLo = decide(Float64Array.from(lo));
-  const atHi = decide(Float64Array.from(hi));
+  const decide = (acc: Float64Array): boolean[] => Array.from(values(acc), positive);
+  // Sign(0) = 0 packs as +1 (docs/numerics.md), which is right for a value that lands on 0 by chance, not
+  // for one that is 0 over a range of sums (Sign after Relu, a batch norm with γ = β = 0): a third level
+  const vLo = values(Float64Array.from(lo)), vHi = values(Float64Array.from(hi));
+  for (let c = 0; c < C; c++) {
+    if (vLo[c] === 0 || vHi[c] === 0) {
+      fail('BNNC_E031', `the sign's input is exactly 0 at the reachable sum ${vLo[c] === 0 ? lo[c] : hi[c]} (channel ${c}), where ONNX Sign gives 0, a third level (Sign after Relu, or a batch norm with γ = β = 0); bnnc lowers two-level (±1) activations`, where);
+    }
+  }
+  const atLo = Array.from(vLo, positive);
+  const atHi = Array.from(vHi, positive);
   const t = new Int32Array(C);
   const kind = new Int8Array(C);
   const a = Float64Array.from(lo), b = Float64Array.from(hi);
@@ -157,6 +174,9 @@ export function deriveThresholds(g: Graph, chain: Chain, lo: Int32Array | number
  */
 export function foldAffine(g: Graph, chain: Chain, where: { node: string }): { scale: Float32Array; bias: Float32Array } {
   const C = chain.channels;
+  // by op first: a piecewise-linear op (Relu, Clip) looks affine to probes that miss its kink
+  const bad = chain.steps.find(({ node }) => !isShapeOnly(node) && !(node.domain === '' && AFFINE_OPS.has(node.op)));
+  if (bad) fail('BNNC_E031', `${bad.node.op} '${bad.node.name}' after this layer is not affine; bnnc folds only Add, Sub, Mul, Div, Neg and BatchNormalization into a last layer`, where);
   const probe = new Float64Array(3 * C);
   for (let c = 0; c < C; c++) { probe[c] = 0; probe[C + c] = 1; probe[2 * C + c] = 1024; }
   const v = replay(g, chain, probe, 3, true);

@@ -133,6 +133,7 @@ class Lowering {
 
     if (val.kind === 'acc' || val.kind === 'input') {
       if (n.domain === '' && n.op === 'MaxPool' && val.kind === 'acc') return this.accPool(n, val);
+      if (val.kind === 'input' && isFloatCast(n)) return void this.vals.set(out, val);
       if (isShapeOnly(n) || (n.domain === '' && CHAIN_OPS.has(n.op)) || (n.domain === 'qonnx' && CHAIN_QONNX.has(n.op))) {
         if (!isShapeOnly(n)) this.checkPerChannel(n, slot, val);
         const steps = [...(val.kind === 'acc' ? val.chain.steps : val.steps), { node: n, slot }];
@@ -193,7 +194,11 @@ class Lowering {
   private layer(n: Node, val: Val): void {
     const w = this.konst(n.inputs[1]);
     if (!w) fail('BNNC_E031', 'the weights are not constant', this.where(n, n.inputs[1]));
-    if (val.kind === 'acc') fail('BNNC_E031', 'this layer reads another layer\'s output without a sign in between; bnnc needs binary activations (or the raw input) in front of each binary layer', this.where(n));
+    if (val.kind === 'acc') {
+      const act = val.chain.steps.map((s) => s.node).find((s) => s.domain === 'qonnx' && CHAIN_QONNX.has(s.op));
+      if (act) fail('BNNC_E031', `this layer reads '${act.name}' (${act.op}), a multi-level activation${levelsOf(this.g, act)}; bnnc lowers binary activations (two levels, −1 and +1) only`, this.where(n));
+      fail('BNNC_E031', 'this layer reads another layer\'s output without a sign in between; bnnc needs binary activations (or the raw input) in front of each binary layer', this.where(n));
+    }
     // weights as [M, Cg, KH, KW] in ONNX Conv layout, with the float input as NCHW
     let wm: Tensor;
     let attrs: { group: number; kernel: number[]; strides: number[]; pads: number[]; dilations: number[] };
@@ -387,6 +392,21 @@ class Lowering {
     });
     this.vals.set(from, { kind: 'float', name: from });
   }
+}
+
+/** ", N levels" for a quantizer whose level count is known from its constants, else "". */
+function levelsOf(g: Graph, n: Node): string {
+  if (n.op === 'MultiThreshold') {
+    const th = g.initializers.get(n.inputs[1]);
+    return th ? ` (${th.shape[th.shape.length - 1]} thresholds: ${th.shape[th.shape.length - 1] + 1} levels)` : '';
+  }
+  const bits = n.op === 'Quant' ? g.initializers.get(n.inputs[3])?.data[0] : undefined;
+  return bits !== undefined ? ` (${bits}-bit: ${2 ** bits} levels)` : '';
+}
+
+/** Cast to float32: exact on the raw 8-bit input (an int8/uint8 graph input read by float ops), so a no-op. */
+function isFloatCast(n: Node): boolean {
+  return n.domain === '' && n.op === 'Cast' && n.attrs.to === 1;
 }
 
 function describeWeights(w: Tensor): string {

@@ -1,7 +1,8 @@
-// Sub and Div by a constant become Add and Mul, so the binarization passes see one form of affine op.
-// x − c = x + (−c) exactly in IEEE arithmetic; x / c and x · (1/c) can differ by one ULP in float32, which
-// is why this pass belongs to the lowering pipeline (where thresholds are computed in exact rational
-// arithmetic from the constants) and not to the float reference path.
+// Sub by a constant becomes Add, and Div by a power of two Mul, so later passes see one form of affine op.
+// Both rewrites are exact: x − c = x + (−c) in IEEE arithmetic, and for c = ±2^k with 1/c a normal float,
+// x / c and x · (1/c) are the same real number rounded once. Division by any other c stays: x · fl(1/c)
+// can differ from fl(x / c) by one ULP, and the lowering replays these very ops in float32 to place its
+// thresholds, so an inexact rewrite would move a threshold off the float model's decision.
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
 
@@ -12,6 +13,7 @@ export function normalizeArithmetic(g: Graph): Graph {
     if (n.domain !== '' || (n.op !== 'Sub' && n.op !== 'Div')) return n;
     const c = initializers.get(n.inputs[1]);
     if (!c || (c.dtype !== 'float32' && c.dtype !== 'float64')) return n;
+    if (n.op === 'Div' && !Array.from(c.data).every((v) => exactReciprocal(v, c.dtype === 'float32'))) return n;
     const name = uniqueName(initializers, g, `${n.inputs[1]}__${n.op === 'Sub' ? 'neg' : 'recip'}`);
     const round = c.dtype === 'float32' ? Math.fround : (v: number) => v;
     const t: Tensor = tensor(c.dtype, c.shape, Array.from(c.data, (v) => round(n.op === 'Sub' ? -v : 1 / v)));
@@ -29,4 +31,11 @@ function uniqueName(inits: ReadonlyMap<string, Tensor>, g: Graph, base: string):
   let name = base;
   for (let i = 1; inits.has(name) || g.types.has(name); i++) name = `${base}_${i}`;
   return name;
+}
+
+/** True when 1/v is exact: v = ±2^k with 1/v a normal number of the type (float32 or float64). */
+function exactReciprocal(v: number, f32: boolean): boolean {
+  if (v === 0 || !Number.isFinite(v)) return false;
+  const e = Math.round(Math.log2(Math.abs(v)));
+  return Math.abs(v) === 2 ** e && (f32 ? e >= -127 && e <= 126 : e >= -1023 && e <= 1022);
 }

@@ -1,0 +1,188 @@
+// What the lowering refuses, and how it says so: non-binary weights (BNNC_E030, naming the node), and
+// patterns it cannot lower (BNNC_E031): multi-level or non-±1 activations, a float input without an input
+// quantization, branches, a non-affine last chain, and the other unsupported placements found while
+// writing these tests.
+import { describe, expect, it } from 'vitest';
+import { lowerModel } from '../../src/compile.js';
+import { CompileError } from '../../src/errors.js';
+import { tensor } from '../../src/ir/tensor.js';
+import type { InputQuant } from '../../src/lower/lower.js';
+import { Net, Q256, QONNX } from './net.js';
+
+/** The CompileError thrown by lowering `net` (or fails the test); `q` null: no input quantization. */
+function loweringError(net: Net, q: InputQuant | null = Q256): CompileError {
+  const float = net.float();
+  try {
+    lowerModel(float, { inputQuant: q ?? undefined });
+  } catch (e) {
+    if (e instanceof CompileError) return e;
+    throw e;
+  }
+  throw new Error('lowering succeeded; expected a CompileError');
+}
+
+const base = (seed = 700) => new Net(seed, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8, { pads: [1, 1, 1, 1] }).bn().sign();
+
+/** Replaces the weights of the last node added (a Conv / Gemm / MatMul) with `f(i)`. */
+function setWeights(net: Net, f: (i: number) => number): string {
+  const node = net.nodes.at(-1)!;
+  const w = net.inits[node.inputs[1]];
+  net.inits[node.inputs[1]] = tensor('float32', w.shape, Array.from(w.data, (_v, i) => f(i)));
+  return node.name!;
+}
+
+describe('non-binary weights: BNNC_E030 naming the node', () => {
+  it('ternary weights (a 0 among ±1) in a binary layer', () => {
+    const net = base().conv(4);
+    const name = setWeights(net, (i) => (i === 7 ? 0 : i % 3 ? 1 : -1));
+    net.bn().sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E030');
+    expect(e.where.node).toBe(name);
+    expect(e.message).toContain(name);
+    expect(e.detail).toMatch(/including 0/);
+    expect(e.detail).toMatch(/--binarize-weights/);
+  });
+
+  it('ternary weights in the first layer', () => {
+    const net = new Net(701, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8);
+    const name = setWeights(net, (i) => [-1, 0, 1][i % 3]);
+    net.bn().sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E030', name]);
+  });
+
+  it('2-bit weights (levels ±0.25, ±0.75: four values, two magnitudes a filter)', () => {
+    const net = base(702).flatten().dense(5);
+    const name = setWeights(net, (i) => [-0.75, -0.25, 0.25, 0.75][i % 4]);
+    net.output();
+    const e = loweringError(net);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E030', name]);
+    expect(e.detail).toMatch(/0\.7500/);
+    expect(e.detail).toMatch(/0\.2500/);
+  });
+});
+
+describe('activations that are not two-level ±1: BNNC_E031', () => {
+  it('a MultiThreshold with 3 thresholds (4 levels) feeding a conv says it is multi-level', () => {
+    const net = new Net(710, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8);
+    const th = net.stat.mean.flatMap((m, c) => [m - net.stat.std[c], m, m + net.stat.std[c]]);
+    net.unary('MultiThreshold', [net.f32('th', [8, 3], th)], { out_scale: { float: 2 }, out_bias: { float: -3 } }, QONNX);
+    const mt = net.nodes.at(-1)!.name!;
+    net.binary().conv(4).bn().sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.detail).toMatch(/multi-level activation/);
+    expect(e.detail).toContain(mt);
+    expect(e.detail).toMatch(/3 thresholds: 4 levels/);
+  });
+
+  it('a 2-bit Quant activation feeding a dense layer says it is multi-level', () => {
+    const net = new Net(711, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn().flatten();
+    net.unary('Quant', [net.f32('s', [], [0.5]), net.f32('z', [], [0]), net.f32('bw', [], [2])], { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, QONNX);
+    net.dense(3).output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.detail).toMatch(/multi-level activation \(2-bit: 4 levels\)/);
+  });
+
+  const TWO_LEVEL: Record<string, (net: Net) => void> = {
+    'BipolarQuant with scale 2 (±2)': (net) => void net.unary('BipolarQuant', [net.f32('s', [], [2])], undefined, QONNX),
+    'signed 1-bit Quant with scale 0.5 (±0.5)': (net) => void net.unary('Quant', [net.f32('s', [], [0.5]), net.f32('z', [], [0]), net.f32('bw', [], [1])],
+      { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, QONNX),
+    'unsigned 1-bit Quant (0/1)': (net) => void net.unary('Quant', [net.f32('s', [], [1]), net.f32('z', [], [0]), net.f32('bw', [], [1])],
+      { signed: 0, narrow: 0, rounding_mode: 'ROUND' }, QONNX),
+    'MultiThreshold with out_scale 1, out_bias 0 (0/1)': (net) => void net.unary('MultiThreshold', [net.f32('th', [8, 1], new Array<number>(8).fill(0))],
+      { out_scale: { float: 1 }, out_bias: { float: 0 } }, QONNX),
+    'Where(Greater(x, 0), 1, 0) (0/1)': (net) => void net.node('Where', [net.node('Greater', [net.x, net.f32('t', [], [0])])[0], net.f32('a', [], [1]), net.f32('b', [], [0])]),
+  };
+  // these would otherwise be packed as ±1 and feed the next layer the wrong numbers
+  it.each(Object.keys(TWO_LEVEL))('%s', (name) => {
+    const net = new Net(712, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn();
+    TWO_LEVEL[name](net);
+    const act = net.nodes.at(-1)!.name!;
+    net.binary().flatten().dense(3).output();
+    let e: CompileError | undefined;
+    try { lowerModel(net.float(), { inputQuant: Q256 }); } catch (x) { e = x as CompileError; }
+    // Where(…, 1, 0) is not recognized as a binarizer at all: the dense layer then reads a float chain
+    expect(e?.code).toBe('BNNC_E031');
+    if (!name.startsWith('Where')) {
+      expect(e!.where.node).toBe(act);
+      expect(e!.detail).toMatch(/exactly −1 and \+1/);
+    }
+  });
+
+  it('Sign after Relu: 0 over a range of sums is a third level', () => {
+    const net = new Net(713, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn().unary('Relu').sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.detail).toMatch(/exactly 0 .* third level/);
+  });
+
+  it('Sign of the raw input: a 0 pixel gives Sign 0', () => {
+    const net = new Net(714, { dtype: 'float32', shape: [1, 2, 6, 6] }).sign().conv(8).bn().sign().flatten().dense(3).output();
+    expect(loweringError(net).detail).toMatch(/exactly 0 at the reachable sum 0/);
+  });
+});
+
+describe('patterns the lowering refuses: BNNC_E031', () => {
+  it('a float input without an input quantization mentions --input-scale', () => {
+    const e = loweringError(base().flatten().dense(3).output(), null);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.where.tensor).toBe('x');
+    expect(e.detail).toMatch(/--input-scale/);
+  });
+
+  it('a residual Add of two computed tensors', () => {
+    const net = base(720);
+    const skip = net.x;
+    net.conv(8, { pads: [1, 1, 1, 1] }).bn().sign();
+    net.node('Add', [skip, net.x]);
+    const add = net.nodes.at(-1)!.name!;
+    net.sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E031', add]);
+    expect(e.detail).toMatch(/residual/);
+  });
+
+  it('a Concat of two branches', () => {
+    const net = base(721);
+    const a = net.x;
+    net.conv(8, { pads: [1, 1, 1, 1] }).bn().sign();
+    net.node('Concat', [a, net.x], { axis: 1 });
+    net.C = 16;
+    net.binary().conv(4).bn().sign().flatten().dense(3).output();
+    expect(loweringError(net).code).toBe('BNNC_E031');
+  });
+
+  it('Relu after the last layer (not affine: the Epilogue cannot fold it)', () => {
+    const net = base(722).flatten().dense(4).unary('Relu').output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.detail).toMatch(/Relu .* not affine/);
+  });
+
+  const OTHERS: Record<string, [(net: Net) => void, RegExp]> = {
+    'AveragePool on binary activations': [(net) => { net.node('AveragePool', [net.x], { kernel_shape: [2, 2], strides: [2, 2] }); net.H = net.W = 3; }, /AveragePool on binary activations/],
+    'Transpose to NHWC before the flatten': [(net) => { net.node('Transpose', [net.x], { perm: [0, 2, 3, 1] }); }, /Transpose on binary activations/],
+    'an explicit Pad before a padded Conv': [(net) => void net.pad([1, 1, 1, 1], 1).conv(4, { pads: [1, 1, 1, 1] }).bn().sign(), /explicit Pad followed by a padded Conv/],
+    'an edge-mode Pad': [(net) => { net.node('Pad', [net.x, net.init('pads', tensor('int64', [8], [0, 0, 1, 1, 0, 0, 1, 1]))], { mode: 'edge' }); net.H += 2; net.W += 2; }, /constant Pad/],
+    'a Conv with auto_pad SAME_UPPER': [(net) => {
+      net.node('Conv', [net.x, net.f32('w', [4, 8, 3, 3], new Array<number>(288).fill(1))], { kernel_shape: [3, 3], auto_pad: 'SAME_UPPER' });
+      net.C = 4;
+      net.binary().bn().sign();
+    }, /auto_pad SAME_UPPER/],
+    'a binary activation as the graph output': [(net) => void net.flatten().dense(3).sign(), /graph output is a binary activation/],
+    'two dense layers without a sign between them': [(net) => void net.flatten().dense(6).bn(), /without a sign in between/],
+  };
+  it.each(Object.keys(OTHERS))('%s', (name) => {
+    const [f, message] = OTHERS[name];
+    const net = base(730);
+    f(net);
+    if (!name.startsWith('a binary activation')) net.flatten().dense(3);
+    net.output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E031');
+    expect(e.detail).toMatch(message);
+  });
+});
