@@ -8,6 +8,7 @@ import { importModelBytes, type ImportOptions } from './onnx/import.js';
 import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
 import { binarizeWeights } from './passes/binarize-weights.js';
 import { type InputQuant, lowerGraph } from './lower/lower.js';
+import { portableMath } from './passes/portable-math.js';
 
 /** ONNX's protobuf format caps a model file at 2 GiB. */
 export const MAX_MODEL_BYTES = 2 ** 31;
@@ -37,9 +38,14 @@ export function loadModel(path: string, opts: LoadOptions = {}): Graph {
   return opts.binarizeWeights ? binarizeWeights(g, opts.binarizeWeights) : g;
 }
 
-/** The float graph → the integer-only binary network (normalization, then binarization). */
-export function lowerModel(float: Graph, opts: PipelineOptions & { inputQuant?: InputQuant } = {}): Graph {
-  const lowered = lowerGraph(runPipeline(float, NORMALIZE_PIPELINE, opts), { inputQuant: opts.inputQuant });
+/**
+ * The float graph → the integer-only binary network (normalization, then binarization). Softmax and
+ * LogSoftmax after the last layer become bnnc's portable float32 versions, which C computes bit for bit;
+ * `portableMath: false` keeps the engine's Math.exp/Math.log (the `ts` target runs in the same engine).
+ */
+export function lowerModel(float: Graph, opts: PipelineOptions & { inputQuant?: InputQuant; portableMath?: boolean } = {}): Graph {
+  const plain = lowerGraph(runPipeline(float, NORMALIZE_PIPELINE, opts), { inputQuant: opts.inputQuant });
+  const lowered = opts.portableMath === false ? plain : portableMath(plain);
   opts.after?.('lower', lowered);
   return lowered;
 }

@@ -1,11 +1,14 @@
 // The lowered dialect (IR domain 'bnnc'): packed binary convolution, integer first layer, threshold-and-pack,
-// pooling on bits and on sums, float epilogue. Their evals are the definition every C back end matches.
+// pooling on bits and on sums, float epilogue, softmax with the portable exp32/log32. Their evals are the
+// definition every C back end matches.
 import type { OpDef } from '../types.js';
 import { AccPool } from './AccPool.js';
 import { BinaryMaxPool } from './BinaryMaxPool.js';
 import { Epilogue } from './Epilogue.js';
 import { IntConv } from './IntConv.js';
+import { LogSoftmax32 } from './LogSoftmax32.js';
+import { Softmax32 } from './Softmax32.js';
 import { Threshold } from './Threshold.js';
 import { XnorConv } from './XnorConv.js';
 
-export const BNNC_OPS: readonly OpDef[] = [XnorConv, IntConv, Threshold, BinaryMaxPool, AccPool, Epilogue];
+export const BNNC_OPS: readonly OpDef[] = [XnorConv, IntConv, Threshold, BinaryMaxPool, AccPool, Epilogue, Softmax32, LogSoftmax32];
