@@ -12,6 +12,8 @@ import { sizeOf } from './ir/tensor.js';
 import type { Graph } from './ir/types.js';
 import { emitC, listTargets, loadTarget, verifyOnTarget } from './backend/index.js';
 import { writeOutputDir } from './output.js';
+import { bench } from './bench/bench.js';
+import { formatBench } from './bench/format.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { printGraph } from './ir/print.js';
 
@@ -159,7 +161,7 @@ export function buildProgram(io: Io): Command {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
       const lo = loadOptions(o, io);
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant });
+      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant, portableMath: target.family !== 'ts' });
       const files = emitC(lowered, target, { prefix: o.prefix, inputQuant });
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}` });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
@@ -194,7 +196,7 @@ export function buildProgram(io: Io): Command {
       const target = loadTarget(o.target);
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
-      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
+      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), portableMath: target.family !== 'ts' });
       const inputs = [...checkSamples(float, lowered, { ...o, random: o.random ?? (o.data ? undefined : '20') })].map((s) => s.q);
       let report;
       try {
@@ -212,9 +214,35 @@ export function buildProgram(io: Io): Command {
         else {
           io.out(`${target.name}: ${report.mismatchedVectors} of ${report.vectors} vectors differ from the reference interpreter\n`);
           for (const m of report.firstMismatches.slice(0, 10)) io.out(`  vector ${m.vector}, output ${m.output}, byte ${m.byte}: expected ${m.expected}, got ${m.actual}\n`);
+          const d = report.firstDifferingLayer;
+          if (d) {
+            io.out(`first layer that differs (debug build, vector ${d.vector}): node '${d.node}', tensor '${d.tensor}' (C function ${d.fn}), ${d.differing} of ${d.elements} ${d.dtype} elements\n`);
+            for (const p of d.positions) io.out(`  element ${p.index}: expected ${p.expected}, got ${p.actual}\n`);
+          }
         }
       }
       if (report.ran && report.mismatchedVectors > 0) throw new ExitCode(1);
+    });
+
+  quantOptions(modelOptions(program.command('bench')
+    .description('run the generated code on the target\'s emulator and report exact executed instructions, binary MACs, estimated cycles, flash and RAM per layer')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-t, --target <name>', 'target chip (an emulated one)')
+    .addOption(new Option('--kernels <variant>', 'kernel variant').choices(['optimized', 'reference']).default('optimized'))
+    .option('--json', 'print the report as JSON')))
+    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference' }) => {
+      const target = loadTarget(o.target);
+      const lo = loadOptions(o, io);
+      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
+      let report;
+      try {
+        report = bench(lowered, target, { kernels: o.kernels });
+      } catch (e) {
+        if (e instanceof CompileError) throw e;
+        io.err(`bnnc: bench could not run on ${target.name}: ${(e as Error).message}\n`);
+        throw new ExitCode(3);
+      }
+      io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
     });
 
   quantOptions(modelOptions(program.command('check')

@@ -18,7 +18,9 @@ const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, flo
 
 export interface ConstArray { name: string; ctype: string; count: number; body: string }
 export interface Layer { partial: string; fn: string; comment: string; call: string; [k: string]: unknown }
-export interface IoInfo { name: string; cname: string; ctype: string; shape: string; count: number; bytes: number; macro: string }
+/** One output of a layer as a debug build writes it: the lowered node and tensor, its C buffer and size. */
+export interface LayerDump { node: string; tensor: string; ptr: string; bytes: number }
+export interface IoInfo { name: string; /** the name as C comments may show it */ label: string; cname: string; ctype: string; shape: string; count: number; bytes: number; macro: string }
 export interface CModel {
   prefix: string;
   PREFIX: string;
@@ -35,6 +37,14 @@ export interface CModel {
   macs: number;
   popcountPartial: string;
   target: Target;
+}
+
+/**
+ * Text from the model (node, tensor and graph names) as it may appear inside a C comment or string: printable
+ * ASCII only, no comment delimiters, no backslash (line splicing), no '?' (C99 trigraphs such as ??/), no quote.
+ */
+export function cText(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '_').replace(/[\\?"]/g, '_').replace(/\*\//g, '*_').replace(/\/\*/g, '_*').replace(/\/\//g, '_/');
 }
 
 function cIdent(s: string): string {
@@ -152,7 +162,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
   };
   const io = (s: string, cname: string, macro: string): IoInfo => {
     const t = typeOf(s);
-    return { name: s, cname, ctype: ctypeOf(s, undefined), shape: `{${t.shape.join(', ')}}`, count: sizeOf(t.shape), bytes: sizeOf(t.shape) * (BYTES[t.dtype] ?? 8), macro };
+    return { name: s, label: cText(s), cname, ctype: ctypeOf(s, undefined), shape: `{${t.shape.join(', ')}}`, count: sizeOf(t.shape), bytes: sizeOf(t.shape) * (BYTES[t.dtype] ?? 8), macro };
   };
   const inputInfo = io(input.name, 'input', 'INPUT');
   const outputs = g.outputs.map((o, i) => io(o, g.outputs.length === 1 ? 'output' : `output${i}`, g.outputs.length === 1 ? 'OUTPUT' : `OUTPUT${i}`));
@@ -188,7 +198,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const cn = `${P}_c${i}`;
     const x = n.inputs[0], y = n.outputs[0];
     const xs = typeOf(x).shape, ys = typeOf(y).shape;
-    const head = `${n.name}${n.attrs.threshold_node ? ` + ${String(n.attrs.threshold_node)}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
+    const head = `${cText(n.name)}${n.attrs.threshold_node ? ` + ${cText(String(n.attrs.threshold_node))}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
     const base = { fn, xt: ctypeOf(x, n), call: `${fn}(${ptr(x, n)}, ${ptr(y, n)});` };
     const batch1 = () => { if (xs[0] !== 1) fail('BNNC_E031', `batch ${xs[0]}: the C back ends take batch 1`, { node: n.name, op: n.op }); };
     const win = (k: readonly number[], ceil = false) => {
@@ -299,6 +309,16 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         });
         break;
       }
+      case 'bnnc.Softmax32': case 'bnnc.LogSoftmax32': {
+        // the portable exp32/log32 (templates/common/partials/float32-math.hbs), in the op file's order
+        const rank = xs.length, axis = (((n.attrs.axis as number | undefined) ?? -1) + rank) % rank;
+        layers.push({
+          ...base, partial: n.op,
+          comment: `${head}\n * ${n.op === 'Softmax32' ? 'e = exp32(x - max), y = e / sum' : 'y = (x - max) - log32(sum of exp32(x - max))'} along axis ${axis}; max and sum left to right`,
+          OUTER: sizeOf(xs.slice(0, axis)), N: xs[axis], INNER: sizeOf(xs.slice(axis + 1)),
+        });
+        break;
+      }
       case '.ArgMax': case '.TopK': {
         const rank = xs.length;
         const axis = (((n.attrs.axis as number | undefined) ?? (n.op === 'TopK' ? -1 : 0)) + rank) % rank;
@@ -324,13 +344,22 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         break;
       }
       default:
-        fail('BNNC_E031', `${n.op} is not supported by the C back ends yet`, { node: n.name, op: n.op });
+        fail('BNNC_E031', `${n.op} is not supported by the C back ends yet${n.domain === '' && /^(Log)?Softmax$/.test(n.op) ? ` (libm exp/log are not bit-exact: the portable-math pass turns it into bnnc.${n.op}32)` : ''}`, { node: n.name, op: n.op });
+    }
+    // what a debug build (-DBNNC_DEBUG_LAYERS) hands out after this layer: each output's buffer, named by the
+    // lowered node that computes it (a fused conv's output is its Threshold's)
+    const made = layers[layers.length - 1];
+    if (made && made.fn === fn && made.dumps === undefined) {
+      made.index = layers.length - 1;
+      made.dumps = n.outputs.filter((o) => o !== '').map((o): LayerDump => ({
+        node: String(n.attrs.threshold_node ?? n.name), tensor: o, ptr: ptr(o, n), bytes: sizeOf(typeOf(o).shape) * (BYTES[typeOf(o).dtype] ?? 8),
+      }));
     }
   });
 
   const copies = outputs.map((o) => ({ dst: o.cname, src: ptr(o.name, undefined), count: o.count }));
   return {
-    prefix: P, PREFIX: P.toUpperCase(), graphName: g.name, input: inputInfo, outputs,
+    prefix: P, PREFIX: P.toUpperCase(), graphName: cText(g.name), input: inputInfo, outputs,
     outParams: outputs.map((o) => `${o.ctype} *${o.cname}`).join(', '),
     arenaBytes, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
     popcountPartial: target.features.popcountInstruction ? 'popcount-builtin' : 'popcount-swar',

@@ -8,6 +8,8 @@ import type { Graph } from '../ir/types.js';
 import type { InputQuant } from '../lower/lower.js';
 import { buildCModel, type CModel } from './c-data.js';
 import type { Target } from './target.js';
+import { selectKernels, type KernelVariant } from './kernels.js';
+import { emitTs } from './ts-target.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
@@ -16,6 +18,8 @@ export interface EmitOptions {
   readonly prefix?: string;
   /** How the raw input maps to the model's float input, stated in the header (none: integer input). */
   readonly inputQuant?: InputQuant;
+  /** Binary conv kernels: 'optimized' (default; chosen from the target's features) or the portable 'reference'. */
+  readonly kernels?: KernelVariant;
 }
 
 /** The header's statement of the input quantization: x = (q − zero_point) · scale. */
@@ -61,7 +65,8 @@ export function templateData(model: CModel, target: Target, q?: InputQuant): obj
 }
 
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
-  const model = buildCModel(lowered, target, opts.prefix ?? 'bnn_model');
+  if (target.family === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', opts.inputQuant);
+  const model = selectKernels(buildCModel(lowered, target, opts.prefix ?? 'bnn_model'), target, opts.kernels);
   const data = templateData(model, target, opts.inputQuant);
   const p = model.prefix;
   const files = new Map<string, string>();

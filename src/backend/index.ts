@@ -1,4 +1,5 @@
 // The C back ends: targets, emission, verification on the host or an emulator.
 export { listTargets, loadTarget, type Target } from './target.js';
 export { emitC, type EmitOptions } from './emit.js';
-export { verifyOnTarget, compileCheck, tensorBytes, type VerifyReport, type VerifyOptions, type Mismatch } from './verify.js';
+export { verifyOnTarget, verifyManyOnTarget, compileCheck, tensorBytes, type VerifyReport, type VerifyOptions, type VerifyCase, type Mismatch, type LayerDiff } from './verify.js';
+export { buildTsModule, emitTs } from './ts-target.js';

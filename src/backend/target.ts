@@ -28,7 +28,7 @@ export interface Target {
   readonly name: string;
   readonly description: string;
   /** Selects template overrides (templates/<family>/) and the test-runner startup code. */
-  readonly family: 'cortex-m' | 'esp32' | 'riscv' | 'host';
+  readonly family: 'cortex-m' | 'esp32' | 'riscv' | 'host' | 'ts';
   readonly core: string;
   readonly arch: string;
   readonly features: TargetFeatures;
@@ -41,8 +41,8 @@ export interface Target {
     readonly libs: readonly string[];
     readonly sanitize?: readonly string[];
   };
-  /** How verify runs the code: natively, under QEMU with semihosting, or not at all. */
-  readonly runner: 'host' | 'semihost-arm' | 'semihost-riscv' | 'none';
+  /** How verify runs the code: natively, under QEMU with semihosting, in Node (the ts module), or not at all. */
+  readonly runner: 'host' | 'semihost-arm' | 'semihost-riscv' | 'ts' | 'none';
   /** The build files emitted beside the C: a CMake library, an ESP-IDF component, or none. */
   readonly package: 'cmake' | 'esp-idf' | 'none';
   readonly memory: { readonly flashBytes: number; readonly ramBytes: number };

@@ -85,3 +85,40 @@ export function buildNet(c: NetCase): Graph {
   return lowerGraph(g, { inputQuant: { dtype: 'uint8', scale: 1, divisor: 1, zeroPoint: 0 } });
 }
 
+
+/**
+ * A seeded random case: 1–3 conv layers (channels 1–130, kernels 1/3/5, strides 1/2, padding 0 up to k/2,
+ * ±1 padding and groups 2–3 after the first layer, max-pool before or after the sign), a dense last layer
+ * and an optional ArgMax or TopK; `small` keeps the images small (for cores with little RAM).
+ */
+export function randomCase(seed: number, small = false): NetCase {
+  const r = rng(7919 * seed + 13);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const c0 = pick([1, 1, 2, 3, 4]);
+  const h = small ? 4 + Math.floor(r() * 5) : 5 + Math.floor(r() * 8);
+  const layers: Layer[] = [];
+  let ch = c0, hw = h;
+  const n = 1 + Math.floor(r() * 3);
+  for (let i = 0; i < n; i++) {
+    const k = pick([1, 3, 3, 5].filter((x) => x <= hw + 2 * Math.floor(x / 2)));
+    const pad = Math.min(Math.floor(r() * (Math.floor(k / 2) + 1)), Math.floor(k / 2));
+    if (hw + 2 * pad < k) break;
+    const s = r() < 0.3 ? 2 : 1;
+    const m = r() < 0.3 ? pick([1, 31, 32, 33, 63, 64, 65, 129, 130]) : 1 + Math.floor(r() * (small ? 70 : 130));
+    const l: Layer = { m, k, s, pad };
+    if (i > 0) {
+      const g = pick([2, 3]);
+      if (r() < 0.35 && ch % g === 0 && m % g === 0) l.group = g;
+      if (pad > 0 && r() < 0.4) l.padValue = pick([1, -1]);
+    }
+    let out = Math.floor((hw + 2 * pad - k) / s) + 1;
+    if (out >= 2 && r() < 0.3) { l.pool = pick(['before', 'after'] as const); out = Math.floor((out - 2) / 2) + 1; }
+    layers.push(l);
+    ch = m;
+    hw = out;
+  }
+  if (layers.length === 0) layers.push({ m: 1 + Math.floor(r() * 40), k: 1, s: 1, pad: 0 });
+  const dense = 1 + Math.floor(r() * 12);
+  const tail = dense >= 3 && r() < 0.25 ? 'TopK' : r() < 0.25 ? 'ArgMax' : undefined;
+  return { seed, c0, h, layers, dense, tail };
+}

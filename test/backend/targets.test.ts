@@ -17,6 +17,8 @@ import { lowerReal, MNIST, MODELS, mnistInputs } from './helpers.js';
 import { buildNet, CASES } from './random-net.js';
 
 const ALL = ['cortex-m0plus', 'cortex-m3', 'cortex-m33', 'cortex-m4', 'cortex-m55', 'cortex-m7', 'esp32', 'esp32c3', 'esp32s3', 'host'];
+/** The TypeScript module target (test/backend/ts-target.test.ts), listed beside the C targets. */
+const TS = 'ts';
 
 function code(f: () => unknown): string {
   try { f(); } catch (e) { return e instanceof CompileError ? `${e.code}: ${e.message}` : `not a CompileError: ${e}`; }
@@ -25,7 +27,8 @@ function code(f: () => unknown): string {
 
 describe('targets', () => {
   it('lists every target and loads each', () => {
-    expect(listTargets()).toEqual(ALL);
+    expect(listTargets()).toEqual([...ALL, TS]);
+    expect(loadTarget(TS).family).toBe('ts');
     for (const t of ALL) {
       const target = loadTarget(t);
       expect(target.name).toBe(t);

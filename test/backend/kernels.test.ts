@@ -1,0 +1,76 @@
+// Every kernel variant (reference, optimized) over a grid of shapes, bit-exact against the reference
+// interpreter: the random nets (padding 0/±1, groups, strides, odd and non-multiple-of-32 channels) plus
+// shapes that reach the other code paths of the optimized kernels (long rows in a block loop, with and
+// without a gathered window, short rows of 1–4 words, odd output counts). On the host with sanitizers, and
+// under QEMU on Cortex-M4 (DSP: USAD8 finish) and ESP32-C3 (rv32imc; and with Zbb). (Cortex-M0+'s 16 KiB
+// test RAM cannot hold all ten nets in one image; the real models cover it in test/backend/real-models.test.ts.)
+import { describe, expect, it } from 'vitest';
+import { emitC } from '../../src/backend/emit.js';
+import type { KernelVariant } from '../../src/backend/kernels.js';
+import { loadTarget, type Target } from '../../src/backend/target.js';
+import { verifyManyOnTarget, type VerifyCase } from '../../src/backend/verify.js';
+import { withZbb } from '../../src/bench/variants.js';
+import { tensor } from '../../src/ir/tensor.js';
+import type { Graph } from '../../src/ir/types.js';
+import { rng } from '../helpers/onnx-build.js';
+import { hasTool } from '../helpers/resources.js';
+import { buildNet, CASES, type NetCase } from './random-net.js';
+
+const EXTRA: NetCase[] = [
+  // dense on a 6x6x257 map: K = 36·9 = 324 words, gathered window, block loop
+  { seed: 21, c0: 1, h: 8, layers: [{ m: 257, k: 3, s: 1, pad: 0 }], dense: 7 },
+  // a 1x1 map of 2080 channels: K = 65 words read in place by the block loop; 1-word rows, 3 outputs
+  { seed: 22, c0: 2, h: 3, layers: [{ m: 2080, k: 3, s: 1, pad: 0 }, { m: 3, k: 1, s: 1, pad: 0 }], dense: 5 },
+  // short rows: 1, 2, 3 and 4 words per window, odd channel counts
+  { seed: 23, c0: 1, h: 5, layers: [{ m: 31, k: 1, s: 1, pad: 0 }, { m: 65, k: 1, s: 1, pad: 0 }, { m: 95, k: 1, s: 1, pad: 0 }, { m: 97, k: 1, s: 2, pad: 0 }], dense: 9 },
+];
+
+const VARIANTS: KernelVariant[] = ['reference', 'optimized'];
+
+function cases(variant: KernelVariant, n: number): VerifyCase[] {
+  return [...CASES, ...EXTRA].map((c) => {
+    const g: Graph = buildNet(c);
+    const r = rng(2000 + c.seed);
+    const t = g.inputs[0].type;
+    const inputs = Array.from({ length: n }, () => tensor(t.dtype, t.shape, Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => Math.floor(r() * 256))));
+    return { graph: g, inputs, prefix: `net${c.seed}_${variant.slice(0, 3)}`, kernels: variant };
+  });
+}
+
+const RUNS: { name: string; target: () => Target; tools: string[]; vectors: number }[] = [
+  { name: 'host', target: () => loadTarget('host'), tools: ['gcc'], vectors: 12 },
+  { name: 'cortex-m4', target: () => loadTarget('cortex-m4'), tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], vectors: 6 },
+  { name: 'esp32c3', target: () => loadTarget('esp32c3'), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
+  { name: 'esp32c3 + Zbb', target: () => withZbb(loadTarget('esp32c3')), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
+];
+
+describe.each(RUNS)('kernel variants on $name', ({ target, tools, vectors }) => {
+  const ok = tools.every(hasTool);
+  it.skipIf(!ok).each(VARIANTS)('%s kernels equal the interpreter on every shape', (variant) => {
+    const t = target();
+    const reports = verifyManyOnTarget(cases(variant, vectors), t, { layerDebug: false });
+    for (const r of reports) {
+      expect(r.ran, r.prefix).toBe(true);
+      expect(r.firstMismatches, r.prefix).toEqual([]);
+      expect(r.mismatchedVectors, r.prefix).toBe(0);
+    }
+  });
+});
+
+describe('kernel selection', () => {
+  it('rewrites group-1 binary convs only, by features, and reference keeps the portable kernels', () => {
+    const g = buildNet(CASES[5]); // grouped layers stay on the reference kernel
+    const opt = emitC(g, loadTarget('cortex-m4'), { prefix: 'n' }).get('n.c')!;
+    const ref = emitC(g, loadTarget('cortex-m4'), { prefix: 'n', kernels: 'reference' }).get('n.c')!;
+    expect(opt).toContain('optimized kernel (Harley-Seal');
+    expect(opt).toContain('__builtin_arm_usad8');
+    expect(opt).toContain('group g\'s channels start at bit');
+    expect(ref).not.toContain('optimized kernel');
+    const rv = emitC(g, loadTarget('esp32c3'), { prefix: 'n' }).get('n.c')!;
+    expect(rv).not.toContain('usad8');
+    expect(rv).toContain('* 0x01010101u) >> 24');
+    const zbb = emitC(g, withZbb(loadTarget('esp32c3')), { prefix: 'n' }).get('n.c')!;
+    expect(zbb).toContain('sum of popcount instructions');
+    expect(zbb).toContain('__builtin_popcount');
+  });
+});
