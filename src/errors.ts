@@ -9,7 +9,7 @@ export const DIAGNOSTICS = {
   BNNC_E004: 'unsupported opset version',
   BNNC_E005: 'unsupported operators',
   BNNC_E006: 'missing or invalid attribute',
-  BNNC_E007: 'wrong number of inputs',
+  BNNC_E007: 'wrong number of inputs or outputs',
   BNNC_E008: 'unknown tensor',
   BNNC_E009: 'shape mismatch',
   BNNC_E010: 'unsupported data type',
@@ -24,6 +24,8 @@ export const DIAGNOSTICS = {
   BNNC_E019: 'invalid command-line argument',
   BNNC_E020: 'invalid data file',
   BNNC_E021: 'dynamic shape not supported here',
+  BNNC_E022: 'invalid tensor dimension',
+  BNNC_E023: 'graph too large',
   BNNC_E030: 'layer is not binary',
   BNNC_E031: 'cannot lower this pattern',
 } as const;

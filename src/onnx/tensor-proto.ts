@@ -1,11 +1,14 @@
 // TensorProto → IR tensor: raw_data (little-endian) and the typed fields, external data confined to the
 // model's own folder, sizes checked against the declared dimensions before anything is allocated.
-import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { fail, type Where } from '../errors.js';
+import { CompileError, fail, type Where } from '../errors.js';
 import { allocData, sizeOf } from '../ir/tensor.js';
 import type { DType, Tensor } from '../ir/types.js';
 import { ELEM, type TensorProto, toNumber } from './proto.js';
+
+/** The default largest tensor (--max-tensor-bytes): 1 GiB. */
+export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 30;
 
 export interface TensorLoadOptions {
   /** Folder of the model file; external data must resolve inside it. Undefined: external data refused. */
@@ -32,31 +35,41 @@ export function dtypeOfElem(elem: number, where: Where): DType {
   return d;
 }
 
+/**
+ * Checks dimensions before anything is allocated: each a non-negative integer (BNNC_E022), the whole no
+ * larger than `maxBytes` (BNNC_E016). Returns the element count.
+ */
 export function checkDims(dims: readonly number[], dtype: DType, maxBytes: number, where: Where): number {
-  let n = 1;
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) fail('BNNC_E015', `dimension ${d} in [${dims}] is not a non-negative integer`, where);
-    n *= d;
+    if (!Number.isInteger(d) || d < 0) fail('BNNC_E022', `dimension ${d} in [${dims}]: dimensions are non-negative integers`, where);
   }
-  if (n * BYTES_PER[dtype] > maxBytes) {
-    fail('BNNC_E016', `[${dims}] of ${dtype} needs ${n * BYTES_PER[dtype]} bytes; the limit is ${maxBytes} (--max-tensor-bytes)`, where);
+  if (dims.includes(0)) return 0;
+  // a double product: inexact past 2^53 (and Infinity past 1e308), but then far above any limit
+  const bytes = dims.reduce((a, d) => a * d, BYTES_PER[dtype]);
+  if (bytes > maxBytes) {
+    fail('BNNC_E016', `[${dims}] of ${dtype} needs ${bytes > 2 ** 53 ? 'more than 2^53' : bytes} bytes; the limit is ${maxBytes} (--max-tensor-bytes)`, where);
   }
-  return n;
+  return bytes / BYTES_PER[dtype];
 }
 
-export function tensorFromProto(t: TensorProto, opts: TensorLoadOptions): Tensor {
-  const where: Where = { tensor: t.name ?? '' };
+/** `where` names the place in diagnostics (an attribute's node); by default the tensor's own name. */
+export function tensorFromProto(t: TensorProto, opts: TensorLoadOptions, at?: Where): Tensor {
+  const where: Where = at ?? { tensor: t.name || '(unnamed)' };
   const dtype = dtypeOfElem(t.dataType ?? 0, where);
+  if (t.segment) fail('BNNC_E010', 'segmented tensors (TensorProto.segment) are not supported', where);
   const dims = (t.dims ?? []).map(toNumber);
   const n = checkDims(dims, dtype, opts.maxTensorBytes, where);
-  const data = allocData(dtype, n);
+  const want = n * BYTES_PER[dtype];
 
   let raw: Uint8Array | undefined = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-  if (t.dataLocation === 1) raw = readExternal(t, n * BYTES_PER[dtype], opts, where);
+  if (t.dataLocation === 1) raw = readExternal(t, want, opts, where);
+  else if ((t.externalData ?? []).length > 0) {
+    fail('BNNC_E014', 'external_data entries on a tensor whose data_location is not EXTERNAL', where);
+  }
 
   if (raw !== undefined) {
-    const want = n * BYTES_PER[dtype];
     if (raw.length !== want) fail('BNNC_E011', `raw_data holds ${raw.length} bytes; [${dims}] of ${dtype} needs ${want}`, where);
+    const data = allocData(dtype, n);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < n; i++) data[i] = readLE(view, dtype, i);
     return { dtype, shape: dims, data };
@@ -66,9 +79,18 @@ export function tensorFromProto(t: TensorProto, opts: TensorLoadOptions): Tensor
   if (typed.length !== n) {
     fail('BNNC_E011', `holds ${typed.length} values in its typed field; [${dims}] of ${dtype} needs ${n}`, where);
   }
+  const data = allocData(dtype, n);
   for (let i = 0; i < n; i++) data[i] = toNumber(typed[i]);
   if (dtype === 'float32') for (let i = 0; i < n; i++) data[i] = Math.fround(data[i]);
   return { dtype, shape: dims, data };
+}
+
+/** Index and value of the first NaN or infinity in a float tensor, if any. */
+export function firstNonFinite(t: Tensor): [number, number] | undefined {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') return undefined;
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return [i, d[i]];
+  return undefined;
 }
 
 function typedField(t: TensorProto, dtype: DType): ArrayLike<unknown> {
@@ -95,39 +117,63 @@ function readLE(view: DataView, dtype: DType, i: number): number {
   }
 }
 
-/** External data: a relative path inside the model's folder, never through a link that leaves it. */
+/**
+ * External data: a relative path inside the model's folder, never through a link that leaves it, and a
+ * byte range inside the file. Every file-system failure becomes BNNC_E014.
+ */
 function readExternal(t: TensorProto, want: number, opts: TensorLoadOptions, where: Where): Uint8Array {
   const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = entries.get('location');
-  if (!location) fail('BNNC_E014', 'external data without a location', where);
+  if (!location) fail('BNNC_E014', "external data without a 'location' entry", where);
   if (opts.modelDir === undefined) fail('BNNC_E014', `external data '${location}' needs the model's folder; load the model from a file`, where);
-  if (isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
+  if (location.includes('\0') || isAbsolute(location) || /^[a-zA-Z]:/.test(location) || location.split(/[\\/]/).includes('..')) {
     fail('BNNC_E014', `external data path '${location}' must be relative to the model's folder, without '..'`, where);
   }
-  const dir = realpathSync(opts.modelDir);
-  let real: string;
+  const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
+  const length = entries.has('length') ? Number(entries.get('length')) : want;
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    fail('BNNC_E014', `external data offset/length (${entries.get('offset')}, ${entries.get('length')}) are not non-negative integers`, where);
+  }
+  if (length !== want) fail('BNNC_E011', `external data length ${length} bytes; the tensor needs ${want}`, where);
+  let dir: string, real: string;
+  try {
+    dir = realpathSync(opts.modelDir);
+  } catch (e) {
+    fail('BNNC_E014', `the model's folder '${opts.modelDir}' cannot be resolved (${(e as Error).message})`, where);
+  }
   try {
     real = realpathSync(resolve(dir, location));
   } catch {
     fail('BNNC_E014', `external data file '${location}' does not exist next to the model`, where);
   }
   const rel = relative(dir, real);
-  if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep)[0] === '..') {
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     fail('BNNC_E014', `external data path '${location}' resolves outside the model's folder (through a link)`, where);
   }
-  const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
-  const length = entries.has('length') ? Number(entries.get('length')) : want;
-  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-    fail('BNNC_E014', `external data offset/length (${entries.get('offset')}, ${entries.get('length')}) are not valid`, where);
-  }
-  if (length !== want) fail('BNNC_E011', `external data length ${length} bytes; the tensor needs ${want}`, where);
-  const fd = openSync(real, 'r');
+  let fd: number;
   try {
-    const size = fstatSync(fd).size;
-    if (offset + length > size) fail('BNNC_E014', `external data range ${offset}+${length} exceeds the file '${location}' (${size} bytes)`, where);
+    // a FIFO or device would block or never end: regular files only, opened without blocking
+    if (!statSync(real).isFile()) fail('BNNC_E014', `external data '${location}' is not a regular file`, where);
+    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    fail('BNNC_E014', `external data file '${location}' cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, where);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) fail('BNNC_E014', `external data '${location}' is not a regular file`, where);
+    if (offset + length > st.size) fail('BNNC_E014', `external data range ${offset}+${length} exceeds the file '${location}' (${st.size} bytes)`, where);
     const buf = new Uint8Array(length);
-    readSync(fd, buf, 0, length, offset);
+    let got = 0;
+    while (got < length) {
+      const k = readSync(fd, buf, got, length - got, offset + got);
+      if (k <= 0) fail('BNNC_E014', `external data file '${location}' ended after ${offset + got} bytes`, where);
+      got += k;
+    }
     return buf;
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    return fail('BNNC_E014', `external data file '${location}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, where);
   } finally {
     closeSync(fd);
   }

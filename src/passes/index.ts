@@ -9,24 +9,26 @@ import { removeIdentity } from './remove-identity.js';
 
 export interface Pass {
   readonly name: string;
-  run(g: Graph): Graph;
+  run(g: Graph, opts: PipelineOptions): Graph;
 }
 
 /** What every model goes through after import: the float graph the reference interpreter runs. */
 export const IMPORT_PIPELINE: readonly Pass[] = [
-  { name: 'infer-and-fold', run: (g) => inferAndFold(g) },
+  { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
   { name: 'remove-identity', run: removeIdentity },
 ];
 
 /** Rewrites that prepare a float graph for binarization (not bit-preserving in float32: see the pass). */
 export const NORMALIZE_PIPELINE: readonly Pass[] = [
   { name: 'normalize-arithmetic', run: normalizeArithmetic },
-  { name: 'infer-and-fold', run: (g) => inferAndFold(g) },
+  { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
 ];
 
 const MAX_ROUNDS = 50;
 
 export interface PipelineOptions {
+  /** Largest tensor a pass may create (shape inference refuses bigger ones before allocating). */
+  readonly maxTensorBytes?: number;
   /** Called with the graph after each pass that changed it (`--dump-after`). */
   readonly after?: (pass: string, g: Graph) => void;
 }
@@ -35,7 +37,7 @@ export function runPipeline(g: Graph, passes: readonly Pass[], opts: PipelineOpt
   for (const pass of passes) {
     let rounds = 0;
     for (;;) {
-      const next = pass.run(g);
+      const next = pass.run(g, opts);
       if (next === g) break;
       verifyGraph(next, pass.name);
       opts.after?.(pass.name, next);

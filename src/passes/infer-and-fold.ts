@@ -1,8 +1,12 @@
 // Shape inference and constant folding in one topological walk: a node's shape rule may need the value of
 // an operand that is itself computed from constants (Reshape's shape from Shape→Gather→Concat), so each
 // node is first typed, then evaluated at compile time when all its inputs are constants.
-// `Shape` folds from its input's static type alone. Folded nodes become initializers.
+// `Shape` folds from its input's static type alone. Folded nodes become initializers. Every inferred
+// output is checked against the tensor size limit before anything is evaluated (a Reshape, Concat or
+// broadcast can ask for an absurd shape), and folded constants feeding weights or scales must be finite.
 import { fail } from '../errors.js';
+import { checkFiniteOperands } from '../onnx/finite.js';
+import { checkDims, DEFAULT_MAX_TENSOR_BYTES } from '../onnx/tensor-proto.js';
 import { sameShape, shapeText, tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor, TensorType } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
@@ -11,8 +15,16 @@ import { bug } from '../errors.js';
 /** Ops whose result depends only on their inputs' static types. */
 const TYPE_ONLY = new Set(['Shape']);
 
-export function inferAndFold(graph: Graph, opts: { fold?: boolean } = {}): Graph {
+export interface InferOptions {
+  readonly fold?: boolean;
+  /** Largest tensor, in bytes, that shape inference accepts (--max-tensor-bytes). */
+  readonly maxTensorBytes?: number;
+}
+
+export function inferAndFold(graph: Graph, opts: InferOptions = {}): Graph {
   const fold = opts.fold ?? true;
+  const maxBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+  const folded = new Set<string>();
   const types = new Map<string, TensorType>();
   for (const i of graph.inputs) types.set(i.name, i.type);
   const initializers = new Map(graph.initializers);
@@ -43,6 +55,7 @@ export function inferAndFold(graph: Graph, opts: { fold?: boolean } = {}): Graph
       if (t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
         fail('BNNC_E009', `output shape ${shapeText(t.shape)} is not valid`, { ...where, tensor: o });
       }
+      checkDims(t.shape, t.dtype, maxBytes, { ...where, tensor: o });
       types.set(o, t);
     });
 
@@ -60,10 +73,13 @@ export function inferAndFold(graph: Graph, opts: { fold?: boolean } = {}): Graph
         bug(v && sameShape(v.shape, types.get(o)!.shape) && v.dtype === types.get(o)!.dtype,
           `${node.op} '${node.name}': evaluated ${v?.dtype}${shapeText(v?.shape ?? [])} differs from inferred ${types.get(o)!.dtype}${shapeText(types.get(o)!.shape)}`);
         initializers.set(o, v);
+        folded.add(o);
       });
       changed = true;
       continue;
     }
+    // an original initializer was checked at import; a value folded here (Div by zero...) was not
+    checkFiniteOperands(node, (s) => (folded.has(s) ? initializers.get(s) : undefined));
     kept.push(node);
   }
   for (const o of graph.outputs) bug(types.has(o), `output '${o}' has no type`);
