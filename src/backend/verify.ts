@@ -298,7 +298,7 @@ function verifyTs(c: VerifyCase, target: Target, dir: string, timeoutMs: number)
 }
 
 /** ROM and RAM of the test image: the emulator's own ROM, or the two halves of its one RAM region. */
-function memoryMap(e: Emulator): Record<string, string> {
+export function memoryMap(e: Emulator): Record<string, string> {
   const hex = (v: number) => `0x${v.toString(16)}`;
   const half = e.ram.length / 2;
   const rom = e.rom ?? { origin: e.ram.origin, length: half };

@@ -1,0 +1,69 @@
+// The example models the project trains (examples/*/train.py, Fashion-MNIST, PyTorch export): bnnc
+// compiles exactly the exported file; the float interpreter reproduces PyTorch's own test accuracy
+// (metrics.json, measured by the training script: an independent figure); the lowered network matches the
+// float one; and the example firmware prints the right class on emulated Cortex-M4 and ESP32-C3.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { emitC, loadTarget } from '../../src/backend/index.js';
+import { runFirmware } from '../../src/backend/firmware.js';
+import { checkModel, type CheckSample, sampleFromRaw } from '../../src/check.js';
+import { loadModel, lowerModel } from '../../src/compile.js';
+import { readIdx } from '../../src/data/datasets.js';
+import type { Graph } from '../../src/ir/types.js';
+import type { InputQuant } from '../../src/lower/lower.js';
+import { available, hasTool, ROOT } from '../helpers/resources.js';
+
+const FASHION = '/usr/share/datasets/fashion-mnist/';
+const HAVE_DATA = available("Fashion-MNIST (Debian's dataset-fashion-mnist)", existsSync(`${FASHION}t10k-images-idx3-ubyte.gz`));
+// the examples' float input is pixel / 255 (examples/*/README.md)
+const Q: InputQuant = { dtype: 'uint8', scale: 1, divisor: 255, zeroPoint: 0 };
+
+function* samples(g: Graph, lowered: Graph, limit: number): Generator<CheckSample> {
+  const images = readIdx(`${FASHION}t10k-images-idx3-ubyte.gz`);
+  const labels = readIdx(`${FASHION}t10k-labels-idx1-ubyte.gz`);
+  for (let i = 0; i < Math.min(limit, labels.shape[0]); i++) {
+    yield sampleFromRaw(g.inputs[0].type, images.data.subarray(i * 784, (i + 1) * 784), Q, lowered.inputs[0].type.shape, labels.data[i]);
+  }
+}
+
+const metrics = (name: string) => JSON.parse(readFileSync(`${ROOT}examples/${name}/metrics.json`, 'utf8')) as { test_accuracy: number };
+
+describe.skipIf(!HAVE_DATA)('example models', () => {
+  it('mlp: 10,000 test images, float = PyTorch\'s accuracy (≥ 84 %), lowered within 0.1 point', () => {
+    const g = loadModel(`${ROOT}examples/mlp/mlp.onnx`);
+    // the exported file holds the latent weights and PyTorch's Abs/ReduceMean/Sign/Mul binarization
+    const raw = readFileSync(`${ROOT}examples/mlp/mlp.onnx`);
+    for (const op of ['Abs', 'ReduceMean', 'Sign', 'Mul', 'Gemm']) expect(raw.includes(Buffer.from(op))).toBe(true);
+    const lowered = lowerModel(g, { inputQuant: Q });
+    const r = checkModel(g, lowered, samples(g, lowered, 10000));
+    expect(r.samples).toBe(10000);
+    expect(Math.abs(r.float_accuracy! - metrics('mlp').test_accuracy)).toBeLessThanOrEqual(0.0005);
+    expect(r.float_accuracy!).toBeGreaterThanOrEqual(0.84);
+    expect(Math.abs(r.lowered_accuracy! - r.float_accuracy!)).toBeLessThanOrEqual(0.001);
+    expect(r.agreement).toBeGreaterThanOrEqual(0.999);
+  }, 300_000);
+
+  it('cnn: PyTorch reached ≥ 88 %; on the first 300 test images the lowered network agrees with the float one', () => {
+    expect(metrics('cnn').test_accuracy).toBeGreaterThanOrEqual(0.88);
+    const g = loadModel(`${ROOT}examples/cnn/cnn.onnx`);
+    const lowered = lowerModel(g, { inputQuant: Q });
+    const r = checkModel(g, lowered, samples(g, lowered, 300));
+    expect(r.agreement).toBe(1);
+    expect(r.lowered_accuracy).toBe(r.float_accuracy);
+    for (const l of r.layers) expect(l.identical / l.bits).toBeGreaterThanOrEqual(0.999);
+  }, 300_000);
+
+  for (const target of ['cortex-m4', 'esp32c3']) {
+    const tool = target === 'cortex-m4' ? 'qemu-system-arm' : 'qemu-system-riscv32';
+    it.skipIf(!hasTool(tool))(`firmware main.c prints the class of the embedded image on ${target}`, () => {
+      for (const name of ['mlp', 'cnn']) {
+        const lowered = lowerModel(loadModel(`${ROOT}examples/${name}/${name}.onnx`), { inputQuant: Q });
+        const t = loadTarget(target);
+        const run = runFirmware(t, emitC(lowered, t, { inputQuant: Q }), [`${ROOT}examples/firmware/main.c`], [`${ROOT}examples/firmware`]);
+        // image 0 of the test set is an ankle boot (label 9); both examples classify it correctly
+        expect(run.console, `${name} on ${target}`).toBe('class 9: Ankle boot\n');
+        expect(run.exitCode).toBe(0);
+      }
+    }, 300_000);
+  }
+});
