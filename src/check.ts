@@ -42,9 +42,13 @@ export interface CheckReport {
 }
 
 /** Builds float and raw inputs for each sample from raw integers (a data set of bytes). */
-export function sampleFromRaw(floatInput: { shape: readonly number[] }, raw: ArrayLike<number>, q: InputQuant, loweredShape: readonly number[], label?: number): CheckSample {
+export function sampleFromRaw(floatInput: { shape: readonly number[]; dtype?: string }, raw: ArrayLike<number>, q: InputQuant, loweredShape: readonly number[], label?: number): CheckSample {
   const n = sizeOf(floatInput.shape);
   if (raw.length !== n) fail('BNNC_E020', `a sample holds ${raw.length} values; the model input takes ${n}`);
+  // a model whose input is already 8-bit takes the raw values as they are
+  if (floatInput.dtype === 'uint8' || floatInput.dtype === 'int8') {
+    return { q: tensor(q.dtype, loweredShape, raw), x: tensor(floatInput.dtype, floatInput.shape, raw), label };
+  }
   const x = tensor('float32', floatInput.shape, Array.from(raw, (v) => Math.fround(((v - q.zeroPoint) * q.scale) / q.divisor)));
   return { q: tensor(q.dtype, loweredShape, raw), x, label };
 }

@@ -12,6 +12,7 @@ import { sizeOf } from './ir/tensor.js';
 import type { Graph } from './ir/types.js';
 import { emitC, listTargets, loadTarget, verifyOnTarget } from './backend/index.js';
 import { writeOutputDir } from './output.js';
+import { modelInputQuant, type InputQuant } from './lower/lower.js';
 import { bench } from './bench/bench.js';
 import { formatBench } from './bench/format.js';
 import { formatInspect, inspectGraph } from './inspect.js';
@@ -100,9 +101,15 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** The declared input quantization, else the one the model states with its own 8-bit input Quant. */
+function effectiveQuant(declared: InputQuant | undefined, float: Graph): InputQuant | undefined {
+  return declared ?? modelInputQuant(float)?.quant;
+}
+
 /** Samples for `check`: raw bytes from a data file (idx, .npy, .pb), or seeded random bytes. */
 function* checkSamples(float: Graph, lowered: Graph, o: CheckFlags): Generator<CheckSample> {
-  const q = parseInputQuant(o.inputScale ?? '1', o.inputZeroPoint, o.inputType, o.inputOffset);
+  const q = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) ?? modelInputQuant(float)?.quant
+    ?? parseInputQuant('1', undefined, lowered.inputs[0].type.dtype === 'int8' ? 'int8' : 'uint8');
   if (!q) return;
   const inShape = float.inputs[0].type.shape;
   const per = sizeOf(inShape);
@@ -160,9 +167,10 @@ export function buildProgram(io: Io): Command {
       const target = loadTarget(o.target);
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
       const lo = loadOptions(o, io);
+      const float = loadModel(model, lo);
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant, portableMath: target.family !== 'ts' });
-      const files = emitC(lowered, target, { prefix: o.prefix, inputQuant });
+      const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.family !== 'ts' });
+      const files = emitC(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) });
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}` });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
     });

@@ -35,6 +35,32 @@ const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg']);
 const CHAIN_QONNX = new Set(['BipolarQuant', 'Quant', 'MultiThreshold']);
 
+/**
+ * A float model that quantizes its own input with an 8-bit (or narrower) QONNX Quant right after the input
+ * (through shape-only ops), with scalar constant scale and integer zero point: the raw input is then the
+ * integer q = clip(round(x / scale + zero_point)) inside that Quant, and x' = (q − zero_point) · scale.
+ */
+export function modelInputQuant(g: Graph): { node: Node; quant: InputQuant } | undefined {
+  if (g.inputs.length !== 1 || g.inputs[0].type.dtype !== 'float32') return undefined;
+  let name = g.inputs[0].name;
+  for (let hops = 0; hops < 16; hops++) {
+    const users = g.nodes.filter((n) => n.inputs.includes(name));
+    if (users.length !== 1) return undefined;
+    const n = users[0];
+    if (isShapeOnly(n)) { name = n.outputs[0]; continue; }
+    if (n.domain !== 'qonnx' || n.op !== 'Quant' || n.inputs[0] !== name) return undefined;
+    const [s, z, b] = [1, 2, 3].map((i) => g.initializers.get(n.inputs[i]));
+    if (!s || !z || !b || sizeOf(s.shape) !== 1 || sizeOf(z.shape) !== 1 || sizeOf(b.shape) !== 1) return undefined;
+    const bits = b.data[0], zp = z.data[0], scale = s.data[0];
+    const signed = n.attrs.signed !== 0;
+    if (!Number.isInteger(bits) || bits < 2 || bits > 8 || !Number.isInteger(zp) || !(scale > 0)) return undefined;
+    const [lo, hi] = signed ? [-128, 127] : [0, 255];
+    if (zp < lo || zp > hi) return undefined;
+    return { node: n, quant: { dtype: signed ? 'int8' : 'uint8', scale, divisor: 1, zeroPoint: zp } };
+  }
+  return undefined;
+}
+
 export function lowerGraph(g: Graph, opts: LowerOptions = {}): Graph {
   return new Lowering(g, opts).run();
 }
@@ -45,6 +71,10 @@ class Lowering {
   private readonly inits = new Map<string, Tensor>();
   private readonly consumers = new Map<string, Node[]>();
   private inputType?: TensorType;
+  /** How raw input maps to the float input: declared, or from the model's own 8-bit input Quant. */
+  private quant?: InputQuant;
+  /** The model's own input Quant node, which the raw integer input replaces. */
+  private inputQuantNode?: Node;
 
   constructor(private readonly g: Graph, private readonly opts: LowerOptions) {
     for (const n of g.nodes) for (const s of n.inputs) this.consumers.set(s, [...(this.consumers.get(s) ?? []), n]);
@@ -58,7 +88,10 @@ class Lowering {
       this.inputType = input.type;
       this.vals.set(input.name, { kind: 'input', name: input.name, steps: [], floatShape: input.type.shape });
     } else {
-      const q = this.opts.inputQuant;
+      const own = modelInputQuant(g);
+      const q = this.opts.inputQuant ?? own?.quant;
+      if (own && !this.opts.inputQuant) this.inputQuantNode = own.node;
+      this.quant = q;
       if (!q) {
         fail('BNNC_E031', `the input is ${input.type.dtype}; declare how raw 8-bit input maps to it with --input-scale (and --input-zero-point), e.g. --input-scale 1/255 for pixel/255`, { tensor: input.name });
       }
@@ -134,6 +167,7 @@ class Lowering {
     if (val.kind === 'acc' || val.kind === 'input') {
       if (n.domain === '' && n.op === 'MaxPool' && val.kind === 'acc') return this.accPool(n, val);
       if (val.kind === 'input' && isFloatCast(n)) return void this.vals.set(out, val);
+      if (val.kind === 'input' && n === this.inputQuantNode) return void this.vals.set(out, val);
       if (isShapeOnly(n) || (n.domain === '' && CHAIN_OPS.has(n.op)) || (n.domain === 'qonnx' && CHAIN_QONNX.has(n.op))) {
         if (!isShapeOnly(n)) this.checkPerChannel(n, slot, val);
         const steps = [...(val.kind === 'acc' ? val.chain.steps : val.steps), { node: n, slot }];
@@ -261,7 +295,7 @@ class Lowering {
     } else {
       if (val.kind !== 'input') return fail('BNNC_E031', 'unexpected layer input', this.where(n));
       if (val.steps.some((s) => !isShapeOnly(s.node))) fail('BNNC_E031', 'arithmetic on the raw input before the first binary layer is not supported; fold it into the input quantization', this.where(n));
-      const q = this.opts.inputQuant ?? { dtype: this.inputType!.dtype as 'uint8' | 'int8', scale: 1, divisor: 1, zeroPoint: 0 };
+      const q = this.quant ?? { dtype: this.inputType!.dtype as 'uint8' | 'int8', scale: 1, divisor: 1, zeroPoint: 0 };
       const inName = this.reshapeInput(val, [this.inputType!.shape[0], geom.C, geom.H, geom.W], n);
       this.emit({ name: n.name, op: 'IntConv', domain: 'bnnc', inputs: [inName, this.addInit(`${n.inputs[1]}__int8`, tensor('int8', wm.shape, signs))], outputs: [accName],
         attrs: { ...common, pads: attrs.pads, zero_point: q.zeroPoint, layout: 'NCHW' } });
@@ -320,7 +354,7 @@ class Lowering {
     }
     bug(val.kind === 'input', 'threshold on an unexpected value');
     // a binarized raw input: thresholds on the integers q, per element (all channels alike)
-    const q = this.opts.inputQuant ?? { dtype: this.inputType!.dtype as 'uint8' | 'int8', scale: 1, divisor: 1, zeroPoint: 0 };
+    const q = this.quant ?? { dtype: this.inputType!.dtype as 'uint8' | 'int8', scale: 1, divisor: 1, zeroPoint: 0 };
     const [qmin, qmax] = q.dtype === 'uint8' ? [0, 255] : [-128, 127];
     const chain: Chain = { scale: Float64Array.of(q.scale), divisor: q.divisor === 1 ? undefined : q.divisor, steps: val.steps, channels: 1, wholeTensor: this.g.inputs[0].type.shape };
     const th = deriveThresholds(this.g, chain, [qmin - q.zeroPoint], [qmax - q.zeroPoint], where);
