@@ -29,6 +29,8 @@ export interface CModel {
   outputs: IoInfo[];
   outParams: string;
   arenaBytes: number;
+  /** The most bytes of arena values (packed activations, sums, outputs) live at once: no arena is smaller. */
+  arenaLowerBound: number;
   arenaWords: number;
   consts: ConstArray[];
   layers: Layer[];
@@ -72,26 +74,42 @@ const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0'
  * A group-1 XnorConv or IntConv whose sums feed one NHWC Threshold and nothing else becomes one node
  * (op + 'Threshold', inputs [x, w, T, K]) at the conv's place: its sums are packed as they are made and never
  * stored, which cuts the arena by the largest tensors (a first layer's int32 map is 32× its packed form).
+ * Likewise conv → AccPool → Threshold, each feeding only the next, becomes op + 'PoolThreshold' (inputs
+ * [x, w, T, K, D]; the AccPool node kept in `pools` for its window): for each pooled pixel the sums of its
+ * window are made, pooled per channel by D, thresholded and packed, so neither int32 map reaches memory.
  */
-function fuseThresholds(g: Graph): Node[] {
+function fuseThresholds(g: Graph): { nodes: Node[]; pools: Map<Node, Node> } {
   const uses = new Map<string, Node[]>();
   for (const n of g.nodes) for (const s of n.inputs) uses.set(s, [...(uses.get(s) ?? []), n]);
+  /** The one node reading s (as its first input), when s is not a graph output and nothing else reads it. */
+  const only = (s: string, op: string): Node | undefined => {
+    const u = uses.get(s) ?? [];
+    const t = u[0];
+    return u.length === 1 && t.domain === 'bnnc' && t.op === op && t.inputs[0] === s && !g.outputs.includes(s) ? t : undefined;
+  };
   const gone = new Set<Node>();
   const out: Node[] = [];
+  const pools = new Map<Node, Node>();
   for (const n of g.nodes) {
     if (gone.has(n)) continue;
-    const u = uses.get(n.outputs[0]) ?? [];
-    const t = u[0];
-    if (n.domain === 'bnnc' && (n.op === 'XnorConv' || n.op === 'IntConv') && ((n.attrs.group as number | undefined) ?? 1) === 1
-      && u.length === 1 && t.domain === 'bnnc' && t.op === 'Threshold' && t.inputs[0] === n.outputs[0]
-      && (t.attrs.layout ?? 'NHWC') === 'NHWC' && !g.outputs.includes(n.outputs[0])) {
+    const conv = n.domain === 'bnnc' && (n.op === 'XnorConv' || n.op === 'IntConv') && ((n.attrs.group as number | undefined) ?? 1) === 1;
+    const nhwc = (t: Node | undefined) => t && (t.attrs.layout ?? 'NHWC') === 'NHWC' ? t : undefined;
+    const t = conv ? nhwc(only(n.outputs[0], 'Threshold')) : undefined;
+    const p = conv && !t ? only(n.outputs[0], 'AccPool') : undefined;
+    const pt = p ? nhwc(only(p.outputs[0], 'Threshold')) : undefined;
+    if (t) {
       gone.add(t);
       out.push({ ...n, name: n.name, op: `${n.op}Threshold`, inputs: [n.inputs[0], n.inputs[1], t.inputs[1], t.inputs[2]], outputs: t.outputs, attrs: { ...n.attrs, threshold_node: t.name } });
+    } else if (p && pt) {
+      gone.add(p).add(pt);
+      const f: Node = { ...n, name: n.name, op: `${n.op}PoolThreshold`, inputs: [n.inputs[0], n.inputs[1], pt.inputs[1], pt.inputs[2], p.inputs[1]], outputs: pt.outputs, attrs: { ...n.attrs, pool_node: p.name, threshold_node: pt.name } };
+      pools.set(f, p);
+      out.push(f);
     } else {
       out.push(n);
     }
   }
-  return out;
+  return { nodes: out, pools };
 }
 
 interface Buf { name: string; bytes: number; def: number; last: number; offset: number }
@@ -110,7 +128,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     return c;
   };
   const input = g.inputs[0];
-  const nodes = fuseThresholds(g);
+  const { nodes, pools } = fuseThresholds(g);
 
   // aliases and lifetimes
   const root = new Map<string, string>([[input.name, input.name]]);
@@ -151,6 +169,12 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     arenaBytes = Math.max(arenaBytes, (off + b.bytes + 7) & ~7);
   }
   arenaBytes = Math.max(arenaBytes, 8);
+  let arenaLowerBound = 0;
+  for (let i = 0; i <= nodes.length; i++) {
+    let live = 0;
+    for (const b of bufs.values()) if (b.def <= i && i <= b.last) live += b.bytes;
+    arenaLowerBound = Math.max(arenaLowerBound, live);
+  }
 
   const ptr = (s: string, n: Node | undefined): string => {
     const r = root.get(s);
@@ -185,9 +209,28 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const at = nodes.indexOf(n);
     const mw = wordsFor(m);
     return {
-      MW: mw, MLAST: m - 32 * (mw - 1), sumPartial: n.op === 'IntConvThreshold' ? 'int-sum' : 'xnor-sum',
+      MW: mw, MLAST: m - 32 * (mw - 1), sumPartial: n.op.startsWith('IntConv') ? 'int-sum' : 'xnor-sum',
       thresholds: addConst(`${P}_c${at}_thresholds`, 'int32_t', Array.from(init(n.inputs[ti], n).data, String), 4, 10),
       kinds: addConst(`${P}_c${at}_kinds`, 'int8_t', Array.from(init(n.inputs[ki], n).data, String), 1, 16),
+    };
+  };
+
+  /**
+   * The pooling half of a conv fused with AccPool and Threshold: the AccPool window over the conv's
+   * [OH, OW] output (P* names), its directions (input 4: +1 max, −1 min) and the threshold data.
+   */
+  const poolData = (n: Node, m: number, conv: { OH: number; OW: number }) => {
+    const p = pools.get(n);
+    if (!p) return {};
+    const at = nodes.indexOf(n);
+    const pw = resolveWindow({ node: p, attrs: { ...p.attrs, auto_pad: 'NOTSET' }, opset: g.opset }, [conv.OH, conv.OW],
+      p.attrs.kernel_shape as number[], p.attrs.ceil_mode === 1);
+    return {
+      POH: pw.outSize[0], POW: pw.outSize[1], PKH: pw.kernel[0], PKW: pw.kernel[1], PSH: pw.strides[0], PSW: pw.strides[1],
+      PDH: pw.dilations[0], PDW: pw.dilations[1], PPT: pw.padBegin[0], PPL: pw.padBegin[1],
+      poolNote: `, then ${pw.kernel[0]}x${pw.kernel[1]} max/min pool stride ${pw.strides[0]}x${pw.strides[1]} to ${pw.outSize[0]}x${pw.outSize[1]}`,
+      dirs: addConst(`${P}_c${at}_dirs`, 'int8_t', Array.from(init(n.inputs[4], n).data, String), 1, 16),
+      ...thresholdData(n, 2, 3, m),
     };
   };
 
@@ -198,7 +241,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const cn = `${P}_c${i}`;
     const x = n.inputs[0], y = n.outputs[0];
     const xs = typeOf(x).shape, ys = typeOf(y).shape;
-    const head = `${cText(n.name)}${n.attrs.threshold_node ? ` + ${cText(String(n.attrs.threshold_node))}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
+    const head = `${cText(n.name)}${n.attrs.pool_node ? ` + ${cText(String(n.attrs.pool_node))}` : ''}${n.attrs.threshold_node ? ` + ${cText(String(n.attrs.threshold_node))}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
     const base = { fn, xt: ctypeOf(x, n), call: `${fn}(${ptr(x, n)}, ${ptr(y, n)});` };
     const batch1 = () => { if (xs[0] !== 1) fail('BNNC_E031', `batch ${xs[0]}: the C back ends take batch 1`, { node: n.name, op: n.op }); };
     const win = (k: readonly number[], ceil = false) => {
@@ -211,7 +254,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     });
     if (n.domain === 'bnnc') batch1();
     switch (`${n.domain}.${n.op}`) {
-      case 'bnnc.XnorConv': case 'bnnc.XnorConvThreshold': {
+      case 'bnnc.XnorConv': case 'bnnc.XnorConvThreshold': case 'bnnc.XnorConvPoolThreshold': {
         const wt = init(n.inputs[1], n);
         const [m, kh, kw, cgw] = wt.shape;
         const c = n.attrs.channels as number, group = (n.attrs.group as number | undefined) ?? 1, cg = c / group;
@@ -235,21 +278,24 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         }
         const padded = pad !== 0;
         const fused = n.op === 'XnorConvThreshold';
+        const pooled = n.op === 'XnorConvPoolThreshold';
         macs += w.OH * w.OW * m * cg * nK;
+        const pd: Record<string, unknown> = pooled ? poolData(n, m, w) : {};
         const wsum = padded ? addConst(`${cn}_wsum`, 'int32_t', wSum.map(String), 4, 12) : '';
         const wtotal = padded ? addConst(`${cn}_wtotal`, 'int32_t', wTotal.map(String), 4, 12) : '';
         layers.push({
-          ...base, partial: group !== 1 ? 'XnorConvGrouped' : fused ? 'XnorConvThreshold' : 'XnorConv', padded,
-          comment: `${head}\n * binary conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad}); ${w.OH * w.OW * m * cg * nK} binary MACs`,
+          ...base, xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : pooled ? 'ConvPoolThreshold' : fused ? 'XnorConvThreshold' : 'XnorConv', padded,
+          comment: `${head}\n * binary conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad})${pooled ? String(pd.poolNote) : ''}; ${w.OH * w.OW * m * cg * nK} binary MACs`,
           ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: hex32(tailMask(cg)),
           weights: wName, wsum, wtotal,
-          decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${fused ? ', q, b' : ''};`,
+          decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${fused || pooled ? ', q, b' : ''};`,
           sumExpr: padded ? `s = ${cg} * taps - 2 * d + (${pad}) * (${wtotal}[m] - inside);` : `s = ${cg} * taps - 2 * d;`,
           ...(fused ? thresholdData(n, 2, 3, m) : {}),
+          ...pd,
         });
         break;
       }
-      case 'bnnc.IntConv': case 'bnnc.IntConvThreshold': {
+      case 'bnnc.IntConv': case 'bnnc.IntConvThreshold': case 'bnnc.IntConvPoolThreshold': {
         const wt = init(n.inputs[1], n);
         const [m, cg, kh, kw] = wt.shape;
         const nchw = n.attrs.layout !== 'NHWC';
@@ -260,13 +306,28 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         const ww = resolveWindow({ node: n, attrs: { ...a, auto_pad: 'NOTSET' }, opset: g.opset }, [h, wd], [kh, kw], false);
         const w = geo(ww);
         macs += w.OH * w.OW * m * cg * kh * kw;
+        // ±1 weights (every binary first layer) are stored one bit each, bit 1 = −1 as everywhere else (flat
+        // index i = ((m·CG + j)·KH + kh)·KW + kw, word i/32, bit i%32); the sum takes v = x − zp or −v by the
+        // bit, as (v XOR mask) − mask with mask = −bit. Any other weight keeps one int8 each.
+        // With KW ≤ 32 a row's bits are read once from two words and shifted out tap by tap (a spare zero word
+        // ends the array so the second read stays inside it).
+        const bits = Array.from(wt.data as ArrayLike<number>).every((v) => v === 1 || v === -1);
+        const rowBits = bits && kw <= 32;
+        const packedW = new Array<number>(bits ? wordsFor(wt.data.length) + (rowBits ? 1 : 0) : 0).fill(0);
+        if (bits) Array.from(wt.data as ArrayLike<number>).forEach((v, i) => { if (v === -1) packedW[i >> 5] |= 1 << (i & 31); });
+        const weights = bits
+          ? addConst(`${cn}_weights`, 'uint32_t', packedW.map(hex32), 4, 6)
+          : addConst(`${cn}_weights`, 'int8_t', Array.from(wt.data, String), 1, 16);
+        const pooled = n.op === 'IntConvPoolThreshold';
+        const pd: Record<string, unknown> = pooled ? poolData(n, m, w) : {};
         layers.push({
-          ...base, partial: n.op,
-          comment: `${head}\n * integer conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}; ${w.OH * w.OW * m * cg * kh * kw} MACs`,
+          ...base, partial: pooled ? 'ConvPoolThreshold' : n.op, packedW: bits, rowBits,
+          comment: `${head}\n * integer conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}${pooled ? String(pd.poolNote) : ''}; ${w.OH * w.OW * m * cg * kh * kw} MACs; ${bits ? '+-1 weights, 1 bit each (bit 1 = -1)' : 'int8 weights'}`,
           ...w, M: m, CG: cg, G: group, MG: m / group, ZP: (n.attrs.zero_point as number | undefined) ?? 0,
-          SC: str[0], SY: str[1], SX: str[2],
-          weights: addConst(`${cn}_weights`, 'int8_t', Array.from(wt.data, String), 1, 16),
+          SC: str[0], SY: str[1], SX: str[2], weights,
+          decls: `int32_t oh, ow, q, b, m, j, kh, kw, s;\n    const int32_t c0 = 0;`,
           ...(n.op === 'IntConvThreshold' ? thresholdData(n, 2, 3, m) : {}),
+          ...pd,
         });
         break;
       }
@@ -361,7 +422,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
   return {
     prefix: P, PREFIX: P.toUpperCase(), graphName: cText(g.name), input: inputInfo, outputs,
     outParams: outputs.map((o) => `${o.ctype} *${o.cname}`).join(', '),
-    arenaBytes, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
+    arenaBytes, arenaLowerBound, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
     popcountPartial: target.features.popcountInstruction ? 'popcount-builtin' : 'popcount-swar',
     target,
   };

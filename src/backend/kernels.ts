@@ -1,5 +1,7 @@
 // Optimized binary kernels: rewrites the group-1 XnorConv / XnorConvThreshold layers of a CModel to the
-// XnorConvFast template. Chosen from the target's features (popcountInstruction, dsp), never its name.
+// XnorConvFast template (XnorConvPoolFast for a binary conv fused with AccPool and Threshold: the unfused sums
+// per conv pixel, pooled and thresholded per pooled pixel). Chosen from the target's features
+// (popcountInstruction, dsp), never its name.
 // For every output pixel whose window lies inside the input (all of them without padding):
 //   - the K = KH·KW·Cgw activation words are read at constant offsets from one base pointer;
 //   - two output channels per pass share each activation load (register blocking);
@@ -265,8 +267,15 @@ export function selectKernels(model: CModel, target: Target, variant: KernelVari
   let consts = model.consts;
   let constBytes = model.constBytes;
   const layers = model.layers.map((l) => {
-    if ((l.partial !== 'XnorConv' && l.partial !== 'XnorConvThreshold') || l.G !== 1) return l;
-    const f = fastLayer({ ...model, consts }, l, target);
+    const pooled = l.partial === 'ConvPoolThreshold' && l.sumPartial === 'xnor-sum';
+    if ((l.partial !== 'XnorConv' && l.partial !== 'XnorConvThreshold' && !pooled) || l.G !== 1) return l;
+    // a conv fused with pool and threshold: the unfused fast kernel's sums, pooled and thresholded per pixel
+    const f = fastLayer({ ...model, consts }, pooled ? { ...l, partial: 'XnorConv', decls: String(l.decls).replace(', q, b;', ';') } : l, target);
+    if (pooled) {
+      // the pooled template nests the bodies deeper (both at 32 columns)
+      const deeper = (v: unknown, n: number) => String(v).replace(/\n/g, `\n${' '.repeat(n)}`);
+      Object.assign(f.layer, { partial: 'XnorConvPoolFast', pairBody: deeper(f.layer.pairBody, 16), singleBody: deeper(f.layer.singleBody, 20) });
+    }
     const dropped = consts.filter((c) => f.drop.includes(c.name));
     constBytes -= dropped.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);
     constBytes += f.add.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);

@@ -83,18 +83,19 @@ export interface BenchReport {
   /** Bytes in flash: the model object's text + data (default build), split into constants and code. */
   flash: { weights: number; thresholds: number; otherConst: number; code: number; total: number };
   /** Bytes of RAM: the static arena and other model data, the stack measured by painting, their sum. */
-  ram: { arena: number; staticData: number; stack?: number; peak?: number };
+  ram: { arena: number; staticData: number; stack?: number; peak?: number; arenaLowerBound?: number };
   /** The per-core cost table used, or null (instructions only). */
   cycleModel: CostModel | null;
   notes: string[];
 }
 
-const BINARY = new Set(['XnorConv', 'XnorConvThreshold', 'XnorConvFast', 'XnorConvGrouped']);
+const BINARY = new Set(['XnorConv', 'XnorConvThreshold', 'XnorConvFast', 'XnorConvGrouped', 'XnorConvPoolFast']);
 
 function layerMacs(l: Layer): { bin: number; int: number } {
   const v = (k: string) => Number(l[k]);
   const macs = v('OH') * v('OW') * v('M') * v('CG') * v('KH') * v('KW');
-  if (BINARY.has(l.partial)) return { bin: macs, int: 0 };
+  if (BINARY.has(l.partial) || (l.partial === 'ConvPoolThreshold' && l.sumPartial === 'xnor-sum')) return { bin: macs, int: 0 };
+  if (l.partial === 'ConvPoolThreshold') return { bin: 0, int: macs };
   if (/^IntConv/.test(l.partial)) return { bin: 0, int: macs };
   return { bin: 0, int: 0 };
 }
@@ -179,7 +180,7 @@ export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): 
     const consts = { weights: sum((l) => l.weightBytes), thresholds: sum((l) => l.thresholdBytes), other: sum((l) => l.otherConstBytes) };
     const flashTotal = sizes.text + sizes.data;
     const flash = { weights: consts.weights, thresholds: consts.thresholds, otherConst: consts.other, code: flashTotal - consts.weights - consts.thresholds - consts.other, total: flashTotal };
-    const ram: BenchReport['ram'] = { arena: model.arenaBytes, staticData: sizes.data + sizes.bss };
+    const ram: BenchReport['ram'] = { arena: model.arenaBytes, staticData: sizes.data + sizes.bss, arenaLowerBound: model.arenaLowerBound };
     const binMacs = sum((l) => l.binaryMacs), intMacs = sum((l) => l.intMacs);
     const cost = costModelFor(target.core);
     const report: BenchReport = {

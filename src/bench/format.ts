@@ -18,7 +18,7 @@ export function formatBench(r: BenchReport): string {
   out.push('');
   out.push(`binary layers: ${int(t.binaryLayerInstructions)} instructions for ${int(t.binaryMacs)} binary MACs (${dec(t.instructionsPer32BinaryMacs)} per 32)`);
   out.push(`flash: ${int(r.flash.total)} B = weights ${int(r.flash.weights)} + thresholds ${int(r.flash.thresholds)} + other constants ${int(r.flash.otherConst)} + code ${int(r.flash.code)}`);
-  out.push(`RAM: arena ${int(r.ram.arena)} B, model data ${int(r.ram.staticData)} B, stack ${int(r.ram.stack)} B (painted), peak ${int(r.ram.peak)} B`);
+  out.push(`RAM: arena ${int(r.ram.arena)} B${r.ram.arenaLowerBound === undefined ? '' : ` (lower bound ${int(r.ram.arenaLowerBound)} B: the values live at once)`}, model data ${int(r.ram.staticData)} B, stack ${int(r.ram.stack)} B (painted), peak ${int(r.ram.peak)} B`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }

@@ -34,6 +34,7 @@ export function benchDoc(): string {
   const rows: string[] = [];
   const details: string[] = [];
   const got = new Map<string, [number, number]>();
+  const ram: string[] = ['', '| model | target | peak RAM B, optimized | arena B | stack B | lower bound B | peak above the bound |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const m of models()) {
     rows.push('', `### ${m.name}`, '', '| target | instr/32 binary MACs, optimized | reference | ratio | inference instructions, optimized / reference | cycles (estimate), optimized / reference | flash B, optimized / reference | peak RAM B | exact |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const mk of TARGETS) {
@@ -42,10 +43,14 @@ export function benchDoc(): string {
       const r: BenchReport = bench(m.graph, t, { kernels: 'reference' });
       got.set(`${m.name}@${t.name}`, [o.total.instructionsPer32BinaryMacs!, r.total.instructionsPer32BinaryMacs!]);
       rows.push(`| ${t.name} | ${f2(o.total.instructionsPer32BinaryMacs)} | ${f2(r.total.instructionsPer32BinaryMacs)} | ${f2(r.total.binaryLayerInstructions! / o.total.binaryLayerInstructions!)}× | ${n0(o.total.instructions)} / ${n0(r.total.instructions)} | ${n0(o.total.cyclesEstimate)} / ${n0(r.total.cyclesEstimate)} | ${n0(o.flash.total)} / ${n0(r.flash.total)} | ${n0(o.ram.peak)} | ${o.exact && r.exact ? 'yes' : 'NO'} |`);
+      if (m.name.startsWith('example ')) {
+        const lb = o.ram.arenaLowerBound ?? 0;
+        ram.push(`| ${m.name} | ${t.name} | ${n0(o.ram.peak)} | ${n0(o.ram.arena)} | ${n0(o.ram.stack)} | ${n0(lb)} | +${n0((o.ram.peak ?? 0) - lb)} (${f2((o.ram.peak ?? 0) / Math.max(lb, 1))}×) |`);
+      }
       if (t.name === 'cortex-m4') details.push('', `#### ${m.name} on cortex-m4, optimized`, '', formatBench(o).split('\n').slice(2).join('\n'));
     }
   }
-  const goals: string[] = ['', '| goal (instr/32 binary MACs, binary layers) | stand-in model | target | measured, optimized | reference | gap |', '|---|---|---|---:|---:|---:|'];
+  const goals: string[] = ['', '| goal (instr/32 binary MACs, binary layers) | model | target | measured, optimized | reference | gap |', '|---|---|---|---:|---:|---:|'];
   const cnn = models().find((m) => m.name === 'example cnn')?.name ?? 'mnist_cnn_bnn.fastinference';
   const mlp = models().find((m) => m.name === 'example mlp')?.name ?? 'tfc_w1a1.qonnx';
   for (const [goal, model, target, limit] of [['CNN on Cortex-M4 ≤ 8', cnn, 'cortex-m4', 8], ['MLP on Cortex-M4 ≤ 10', mlp, 'cortex-m4', 10],
@@ -54,7 +59,7 @@ export function benchDoc(): string {
     const v = got.get(`${model}@${target}`);
     if (v) goals.push(`| ${goal} | ${model} | ${target} | ${f2(v[0])} | ${f2(v[1])} | ${v[0] <= limit ? 'met' : `+${f2(v[0] - limit)} (${f2(v[0] / limit)}×)`} |`);
   }
-  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals].join('\n') + '\n';
+  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram].join('\n') + '\n';
 }
 
 export function writeBenchDoc(): string {
@@ -83,22 +88,40 @@ const TAIL = `## Against the targets
 
 The targets: on the emulated Cortex-M4, over all binary layers of the example CNN at most 8 executed
 instructions per 32 binary MACs (about 21 for reference kernels); at most 10 for the example MLP; at most 13
-on M0+; at most 5 on rv32imc with Zbb. The example models (examples/mlp, examples/cnn) were not in the tree
-when this page was generated; the real models stand in: tfc_w1a1 (784-64-64-64-10, the MLP shape) and the
-fastinference MNIST CNN (int8 3×3 conv, then binary 3×3 conv 32→32 with K = 9 words, 5×5 conv with K = 25,
-dense 32→10 with K = 1). The gaps and their reasons (the table of figures follows):
+on M0+; at most 5 on rv32imc with Zbb. The example models: examples/mlp (784 -> 256 int8-input layer, then
+binary 256 -> 256 and 256 -> 10, rows of K = 8 words) and examples/cnn (int8 3×3 conv 1 -> 32, then binary
+3×3 convs 32 -> 32 and 32 -> 64 (K = 9 words) and 64 -> 64 (K = 18), each padded and followed by a 2×2 max
+pool, a 3×3 dense 64 -> 64 (K = 18) and 64 -> 10 (K = 2)). Each binary conv of the CNN runs fused with its
+pool and threshold (XnorConvPoolFast: per pooled pixel and channel pair, the sums of the four conv pixels
+under the pool window are pooled in registers, thresholded and packed), so only packed bits reach the arena. The gaps and their reasons (the table of
+figures follows):
 
-- **K = 2 rows (the 64→64 layers of the MLP) and K = 1 (the CNN's last layer)** cost about 19 per 32 MACs on
-  M4: per output the weighted SWAR finish (two nibble counts, a byte step, a horizontal sum) and the threshold
-  compare are paid for only 2 words. The notes' remedy, bit-slicing across 32 output channels (weights stored
-  transposed, a carry-save counter per output bit, bit-sliced thresholds), is not implemented yet.
-- **Long rows (K = 25)**: the carry-save tree costs 5 ALU ops per word plus the XOR and a weight load; two
-  output channels share each activation load. gcc's schedulers hoist loads and spill (PERFORMANCE-NOTES
-  item 2): no per-kernel \`optimize("no-schedule-insns")\` or asm barriers yet, no pair encoding (item 3), no
+- **Padding**: every binary conv of the CNN is padded; windows that cross the padding (on a 28×28 map 108
+  of 784, on 7×7 24 of 49) run the reference code (exact, slower); the notes' per-border-class thresholds
+  (item 7) are not implemented.
+- **Pooling and thresholds on the sums**: the fused pooled kernel pools s = CGT − 2d per channel with a
+  direction lookup and compares with the reference kind/threshold test; the unpooled fused kernel's
+  d ≥ dmin XOR flip packing (and pooling d, not s, for interior windows) is not used there yet.
+- **The int8 first layer** is not a binary layer and not in the figures; with its ±1 weights stored one bit
+  each it costs 1.7–1.8× the instructions of int8 weights (bit extraction per tap, bounds checks kept).
+- **Short rows (K = 2, the CNN's last layer; K = 8, the MLP)**: per output the weighted SWAR finish (two
+  nibble counts, a byte step, a horizontal sum) and the threshold compare are paid for only a few words. The
+  notes' remedy, bit-slicing across 32 output channels (weights stored transposed, a carry-save counter per
+  output bit, bit-sliced thresholds), is not implemented yet.
+- **Long rows**: the carry-save tree costs 5 ALU ops per word plus the XOR and a weight load; two output
+  channels share each activation load. gcc's schedulers hoist loads and spill (PERFORMANCE-NOTES item 2): no
+  per-kernel \`optimize("no-schedule-insns")\` or asm barriers yet, no pair encoding (item 3), no
   \`threshold + 1\` CMP/ADC packing (item 6).
-- **Padding**: windows that cross the padding run the reference code (exact, slower); the notes' per-border-
-  class thresholds (item 7) are not implemented. The real models have no padded binary layer.
 - **M0+**: no modified immediates, so the SWAR masks live in registers or are reloaded; 8 low registers
   make the two-channel blocking spill.
 - **Zbb**: \`cpop\` makes a word cost XOR + CPOP + ADD + a weight load (+ half an activation load).
+`;
+
+const RAM = `## Peak RAM against the lifetime lower bound
+
+Peak RAM is the model's static data (the arena) plus the painted stack of the optimized build. The lower
+bound is the most arena bytes live at once over the layer order: the packed activations between layers (and
+the last layers' int32 sums and float outputs) whose lifetimes [made, last read] overlap; no arena placement
+can be smaller, and the input image is the caller's. The gap is the stack (the kernels' tree temporaries and the
+callers' frames; the fused pooled kernels keep no row of sums) plus any first-fit slack.
 `;
