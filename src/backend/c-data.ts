@@ -71,6 +71,25 @@ function lines(vals: string[], per: number): string {
 const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
 
 /**
+ * The bit count of packed word q of n channels in `words` words: a plain constant unless the last word is
+ * partial and there are several words (no `q == 0 ? 32 : 32` for cppcheck to fold).
+ */
+function wordBits(n: number, words: number): string {
+  const last = n - 32 * (words - 1);
+  return words === 1 || last === 32 ? String(last) : `q == ${words - 1} ? ${last} : 32`;
+}
+
+/**
+ * The C test that window coordinate `v` = o·stride − pad + k·dilation (o < out, k < kernel) leaves [0, size),
+ * with only the sides some window crosses; '' when none does (no padding and the last window inside).
+ */
+function outside(v: string, pad: number, out: number, stride: number, kernel: number, dilation: number, size: number): string {
+  const low = pad > 0 ? `${v} < 0` : '';
+  const high = (out - 1) * stride - pad + (kernel - 1) * dilation >= size ? `${v} >= ${size}` : '';
+  return [low, high].filter((t) => t !== '').join(' || ');
+}
+
+/**
  * A group-1 XnorConv or IntConv whose sums feed one NHWC Threshold and nothing else becomes one node
  * (op + 'Threshold', inputs [x, w, T, K]) at the conv's place: its sums are packed as they are made and never
  * stored, which cuts the arena by the largest tensors (a first layer's int32 map is 32× its packed form).
@@ -209,7 +228,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const at = nodes.indexOf(n);
     const mw = wordsFor(m);
     return {
-      MW: mw, MLAST: m - 32 * (mw - 1), sumPartial: n.op.startsWith('IntConv') ? 'int-sum' : 'xnor-sum',
+      MW: mw, MLAST: m - 32 * (mw - 1), NB: wordBits(m, mw), sumPartial: n.op.startsWith('IntConv') ? 'int-sum' : 'xnor-sum',
       thresholds: addConst(`${P}_c${at}_thresholds`, 'int32_t', Array.from(init(n.inputs[ti], n).data, String), 4, 10),
       kinds: addConst(`${P}_c${at}_kinds`, 'int8_t', Array.from(init(n.inputs[ki], n).data, String), 1, 16),
     };
@@ -228,6 +247,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     return {
       POH: pw.outSize[0], POW: pw.outSize[1], PKH: pw.kernel[0], PKW: pw.kernel[1], PSH: pw.strides[0], PSW: pw.strides[1],
       PDH: pw.dilations[0], PDW: pw.dilations[1], PPT: pw.padBegin[0], PPL: pw.padBegin[1],
+      POHOUT: outside('oh', pw.padBegin[0], pw.outSize[0], pw.strides[0], pw.kernel[0], pw.dilations[0], conv.OH),
+      POWOUT: outside('ow', pw.padBegin[1], pw.outSize[1], pw.strides[1], pw.kernel[1], pw.dilations[1], conv.OW),
       poolNote: `, then ${pw.kernel[0]}x${pw.kernel[1]} max/min pool stride ${pw.strides[0]}x${pw.strides[1]} to ${pw.outSize[0]}x${pw.outSize[1]}`,
       dirs: addConst(`${P}_c${at}_dirs`, 'int8_t', Array.from(init(n.inputs[4], n).data, String), 1, 16),
       ...thresholdData(n, 2, 3, m),
@@ -251,6 +272,9 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const geo = (w: ReturnType<typeof win>) => ({
       H: w.inSize[0], W: w.inSize[1], OH: w.outSize[0], OW: w.outSize[1], KH: w.kernel[0], KW: w.kernel[1],
       SH: w.strides[0], SW: w.strides[1], DH: w.dilations[0], DW: w.dilations[1], PT: w.padBegin[0], PL: w.padBegin[1],
+      // the bounds tests of the window's rows and columns, only for the sides a window crosses
+      HOUT: outside('ih', w.padBegin[0], w.outSize[0], w.strides[0], w.kernel[0], w.dilations[0], w.inSize[0]),
+      WOUT: outside('iw', w.padBegin[1], w.outSize[1], w.strides[1], w.kernel[1], w.dilations[1], w.inSize[1]),
     });
     if (n.domain === 'bnnc') batch1();
     switch (`${n.domain}.${n.op}`) {
@@ -287,6 +311,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
           ...base, xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : pooled ? 'ConvPoolThreshold' : fused ? 'XnorConvThreshold' : 'XnorConv', padded,
           comment: `${head}\n * binary conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad})${pooled ? String(pd.poolNote) : ''}; ${w.OH * w.OW * m * cg * nK} binary MACs`,
           ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: hex32(tailMask(cg)),
+          LASTK: cgw === 1 ? '' : `k == ${cgw - 1}`, // the tail word's test (none with one word per group)
           weights: wName, wsum, wtotal,
           decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${fused || pooled ? ', q, b' : ''};`,
           sumExpr: padded ? `s = ${cg} * taps - 2 * d + (${pad}) * (${wtotal}[m] - inside);` : `s = ${cg} * taps - 2 * d;`,
@@ -340,7 +365,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         layers.push({
           ...base, partial: 'Threshold',
           comment: `${head}\n * threshold and pack ${c} channels into ${cw} words per pixel, ${h}x${wd} pixels`,
-          H: h, W: wd, C: c, CW: cw, CLAST: c - 32 * (cw - 1), SY: str[0], SX: str[1], SC: str[2],
+          H: h, W: wd, C: c, CW: cw, CLAST: c - 32 * (cw - 1), NB: wordBits(c, cw), SY: str[0], SX: str[1], SC: str[2],
           thresholds: addConst(`${cn}_thresholds`, 'int32_t', Array.from(t.data, String), 4, 10),
           kinds: addConst(`${cn}_kinds`, 'int8_t', Array.from(k.data, String), 1, 16),
         });

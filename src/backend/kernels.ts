@@ -34,10 +34,15 @@ function constValues(model: CModel, name: string): number[] {
 
 const BYTES: Record<string, number> = { uint32_t: 4, int32_t: 4, int8_t: 1 };
 
-/** Emits C for d_c = Σ_k popcount(act(k) XOR w_c[k]) for each channel c, as straight-line code. */
+/**
+ * Emits C for d_c = Σ_k popcount(act(k) XOR w_c[k]) for each channel c, as straight-line code. Each
+ * temporary is declared (`uint32_t`) at its first assignment, in the block that uses it (C99).
+ */
 export class TreeGen {
   readonly lines: string[] = [];
+  /** The temporaries; those not yet assigned get their declaration with the first assignment. */
   private readonly decls = new Set<string>();
+  private readonly declared = new Set<string>();
   private n = 0;
   constructor(private readonly popcnt: boolean, private readonly dsp: boolean) {}
 
@@ -47,24 +52,37 @@ export class TreeGen {
     return v;
   }
 
+  /** Declarations left for the top of the block: none, each temporary is declared where first assigned. */
   declarations(): string {
-    return this.decls.size ? `uint32_t ${[...this.decls].join(', ')};` : '';
+    return '';
+  }
+
+  /** Appends lines, declaring a temporary on its first assignment `v = ...;`. */
+  private emit(...ls: string[]): void {
+    for (const l of ls) {
+      const v = /^(\w+) = /.exec(l)?.[1];
+      if (v !== undefined && this.decls.has(v) && !this.declared.has(v)) {
+        this.declared.add(v);
+        this.lines.push(`uint32_t ${l}`);
+      } else {
+        this.lines.push(l);
+      }
+    }
   }
 
   /** Straight-line sums over words 0..K-1 (unrolled), or a loop over blocks of 16 then the rest unrolled. */
   sums(K: number, chans: number, act: (k: string | number) => string, wt: (c: number, k: string | number) => string, out: (c: number) => string): void {
-    const L = this.lines;
     if (this.popcnt) {
-      for (let c = 0; c < chans; c++) L.push(`${out(c)} = 0;`);
+      for (let c = 0; c < chans; c++) this.emit(`${out(c)} = 0;`);
       const body = (k: string | number) => {
-        L.push(`a = ${act(k)};`);
-        for (let c = 0; c < chans; c++) L.push(`${out(c)} += bnnc_popcount(a ^ ${wt(c, k)});`);
+        this.emit(`a = ${act(k)};`);
+        for (let c = 0; c < chans; c++) this.emit(`${out(c)} += bnnc_popcount(a ^ ${wt(c, k)});`);
       };
       this.decls.add('a');
       if (K > UNROLL_MAX) {
-        L.push(`for (k = 0; k < ${K}; k++) {`);
+        this.emit(`for (k = 0; k < ${K}; k++) {`);
         body('k');
-        L.push('}');
+        this.emit('}');
       } else {
         for (let k = 0; k < K; k++) body(k);
       }
@@ -76,25 +94,25 @@ export class TreeGen {
       // persistent levels 1, 2, 4, 8 per channel; each block of 16 words carries one word of weight 16 out
       const lv = (c: number, i: number) => `h${c}_${i}`;
       for (let c = 0; c < chans; c++) {
-        for (let i = 0; i < 4; i++) { this.decls.add(lv(c, i)); L.push(`${lv(c, i)} = 0;`); }
-        L.push(`${out(c)} = 0;`);
+        for (let i = 0; i < 4; i++) { this.decls.add(lv(c, i)); this.emit(`${lv(c, i)} = 0;`); }
+        this.emit(`${out(c)} = 0;`);
       }
       const blocks = Math.floor(K / BLOCK);
-      L.push(`for (k = 0; k < ${blocks * BLOCK}; k += ${BLOCK}) {`);
+      this.emit(`for (k = 0; k < ${blocks * BLOCK}; k += ${BLOCK}) {`);
       const st = Array.from({ length: chans }, (_, c) => ({ L: [0, 1, 2, 3].map((i) => lv(c, i)) as (string | undefined)[], pend: [] as (string | undefined)[], carry: [] as string[] }));
       for (let j = 0; j < BLOCK; j++) {
         const a = this.tmp(9);
-        L.push(`${a} = ${act(`k + ${j}`)};`);
+        this.emit(`${a} = ${act(`k + ${j}`)};`);
         for (let c = 0; c < chans; c++) this.feed(c, st[c], 0, this.xor(c, a, wt(c, `k + ${j}`)), 4);
       }
       for (let c = 0; c < chans; c++) {
         // write the block's level words back to the persistent ones, count the carry of weight 16
-        st[c].L.forEach((v, i) => { if (v !== lv(c, i)) L.push(`${lv(c, i)} = ${v};`); });
-        for (const w of st[c].carry) L.push(`${out(c)} += ${this.count([{ v: w, level: 0 }])};`);
+        st[c].L.forEach((v, i) => { if (v !== lv(c, i)) this.emit(`${lv(c, i)} = ${v};`); });
+        for (const w of st[c].carry) this.emit(`${out(c)} += ${this.count([{ v: w, level: 0 }])};`);
       }
-      L.push('}');
+      this.emit('}');
       for (let c = 0; c < chans; c++) {
-        L.push(`${out(c)} = ${out(c)} * 16;`);
+        this.emit(`${out(c)} = ${out(c)} * 16;`);
         for (let i = 0; i < 4; i++) words[c].push({ v: lv(c, i), level: i });
       }
       start = blocks * BLOCK;
@@ -102,20 +120,20 @@ export class TreeGen {
     const st = Array.from({ length: chans }, () => ({ L: [] as (string | undefined)[], pend: [] as (string | undefined)[], carry: [] as string[] }));
     for (let k = start; k < K; k++) {
       const a = this.tmp(9);
-      L.push(`${a} = ${act(k)};`);
+      this.emit(`${a} = ${act(k)};`);
       for (let c = 0; c < chans; c++) this.feed(c, st[c], 0, this.xor(c, a, wt(c, k)), 64);
     }
     for (let c = 0; c < chans; c++) {
       st[c].L.forEach((v, i) => { if (v) words[c].push({ v, level: i }); });
       st[c].pend.forEach((v, i) => { if (v) words[c].push({ v, level: i }); });
       const sum = words[c].length ? this.count(words[c]) : '0';
-      L.push(K > UNROLL_MAX ? `${out(c)} += ${sum};` : `${out(c)} = ${sum};`);
+      this.emit(K > UNROLL_MAX ? `${out(c)} += ${sum};` : `${out(c)} = ${sum};`);
     }
   }
 
   private xor(c: number, a: string, w: string): string {
     const v = this.tmp(c);
-    this.lines.push(`${v} = ${a} ^ ${w};`);
+    this.emit(`${v} = ${a} ^ ${w};`);
     return v;
   }
 
@@ -128,10 +146,10 @@ export class TreeGen {
     const l = s.L[level];
     const lo = this.tmp(c), hi = this.tmp(c);
     if (l === undefined) {
-      this.lines.push(`${lo} = ${p} ^ ${w};`, `${hi} = ${p} & ${w};`);
+      this.emit(`${lo} = ${p} ^ ${w};`, `${hi} = ${p} & ${w};`);
     } else {
       const u = this.tmp(c);
-      this.lines.push(`${u} = ${l} ^ ${p};`, `${hi} = (${l} & ${p}) | (${u} & ${w});`, `${lo} = ${u} ^ ${w};`);
+      this.emit(`${u} = ${l} ^ ${p};`, `${hi} = (${l} & ${p}) | (${u} & ${w});`, `${lo} = ${u} ^ ${w};`);
     }
     s.L[level] = lo;
     this.feed(c, s, level + 1, hi, top);
@@ -139,20 +157,19 @@ export class TreeGen {
 
   /** Σ popcount(w)·2^level as a C expression, computing SWAR nibble/byte counts into temporaries. */
   private count(ws: { v: string; level: number }[]): string {
-    const L = this.lines;
     if (this.popcnt) return ws.map((w) => (w.level ? `(bnnc_popcount(${w.v}) << ${w.level})` : `bnnc_popcount(${w.v})`)).join(' + ');
     const c = 8;
     // nibble counts (≤ 4 each); two words of levels i, i+1 merge into one nibble (≤ 12) of level i
     const nib = ws.sort((a, b) => a.level - b.level).map((w) => {
       const t = this.tmp(c);
-      L.push(`${t} = ${w.v} - ((${w.v} >> 1) & 0x55555555u);`, `${t} = (${t} & 0x33333333u) + ((${t} >> 2) & 0x33333333u);`);
+      this.emit(`${t} = ${w.v} - ((${w.v} >> 1) & 0x55555555u);`, `${t} = (${t} & 0x33333333u) + ((${t} >> 2) & 0x33333333u);`);
       return { v: t, level: w.level, max: 4 };
     });
     const merged: { v: string; level: number; max: number }[] = [];
     for (let i = 0; i < nib.length; i++) {
       const a = nib[i], b = nib[i + 1];
       if (b && (b.level === a.level || b.level === a.level + 1) && a.max + (b.max << (b.level - a.level)) <= 15) {
-        L.push(`${a.v} = ${a.v} + (${b.v}${b.level > a.level ? ' << 1' : ''});`);
+        this.emit(`${a.v} = ${a.v} + (${b.v}${b.level > a.level ? ' << 1' : ''});`);
         merged.push({ v: a.v, level: a.level, max: a.max + (b.max << (b.level - a.level)) });
         i++;
       } else merged.push(a);
@@ -170,10 +187,10 @@ export class TreeGen {
     };
     for (const m of merged) {
       // a byte's two nibbles: their sum fits the low nibble only when it is at most 15
-      L.push(m.max * 2 <= 15 ? `${m.v} = (${m.v} + (${m.v} >> 4)) & 0x0f0f0f0fu;` : `${m.v} = (${m.v} & 0x0f0f0f0fu) + ((${m.v} >> 4) & 0x0f0f0f0fu);`);
+      this.emit(m.max * 2 <= 15 ? `${m.v} = (${m.v} + (${m.v} >> 4)) & 0x0f0f0f0fu;` : `${m.v} = (${m.v} & 0x0f0f0f0fu) + ((${m.v} >> 4) & 0x0f0f0f0fu);`);
       const bmax = m.max * 2;
       if (acc && accMax + (bmax << (m.level - base)) <= byteLimit) {
-        L.push(`${acc} = ${acc} + (${m.v}${m.level > base ? ` << ${m.level - base}` : ''});`);
+        this.emit(`${acc} = ${acc} + (${m.v}${m.level > base ? ` << ${m.level - base}` : ''});`);
         accMax += bmax << (m.level - base);
       } else {
         flush();
@@ -194,7 +211,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const K = KH * KW * CGW, CGT = CG * KH * KW;
   const dkh = (KH - 1) * DH + 1, dkw = (KW - 1) * DW + 1;
   // does any output pixel's window leave the input?
-  const border = PT > 0 || PL > 0 || (OH - 1) * SH - PT + dkh > H || (OW - 1) * SW - PL + dkw > W;
+  const sides = [PT > 0 ? 'ih0 >= 0' : '', (OH - 1) * SH - PT + dkh > H ? `ih0 <= ${H - dkh}` : '',
+    PL > 0 ? 'iw0 >= 0' : '', (OW - 1) * SW - PL + dkw > W ? `iw0 <= ${W - dkw}` : ''].filter((t) => t !== '');
+  const border = sides.length > 0;
   const popcnt = target.features.popcountInstruction;
   const dsp = target.features.dsp && target.family === 'cortex-m';
   const large = K > UNROLL_MAX;
@@ -243,7 +262,8 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const layer: Layer = {
     ...l, partial: 'XnorConvFast', fused, border, K, CGT, MPAIR: M - (M % 2), odd: M % 2 === 1,
     MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dthr, flip, yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? l.MW : M,
-    interior: `ih0 >= 0 && ih0 <= ${H - dkh} && iw0 >= 0 && iw0 <= ${W - dkw}`,
+    // the window is inside the input: tested on the sides some window crosses (no test without a border)
+    interior: sides.join(' && '),
     fastDecls: decls, gatherCode, setAp: !gather && large ? 'ap = xb;' : '',
     pairBody: indent(body(2), 16), singleBody: indent(body(1), 12),
     kernelNote: popcnt ? 'sum of popcount instructions' : `Harley-Seal carry-save tree over ${K} words, weighted SWAR finish${dsp ? ' with USAD8' : ''}`,
