@@ -56,7 +56,7 @@ class BinaryCNN(nn.Module):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    bnn.add_common_args(ap, epochs=12)
+    bnn.add_common_args(ap, epochs=12, lr=1e-2)
     ap.add_argument("--channels", default="32,32,64,64", help="c1,c2,c3,c4")
     ap.add_argument("--fc", type=int, default=64)
     args = ap.parse_args()

@@ -297,32 +297,10 @@ def check_onnx(path, expect_linear=("Gemm", "Conv", "MatMul")):
     return m, ops
 
 
-def run_length(ops):
-    """['A','A','B'] -> 'A x2, B' (compact op-type sequence for logs)."""
-    out, prev, k = [], None, 0
-    for op in ops + [None]:
-        if op == prev:
-            k += 1
-            continue
-        if prev is not None:
-            out.append(prev if k == 1 else f"{prev} x{k}")
-        prev, k = op, 1
-    return ", ".join(out)
-
-
 def write_metrics(path, metrics):
     with open(path, "w") as f:
         json.dump(metrics, f, indent=2)
         f.write("\n")
-
-
-class Timer:
-    def __enter__(self):
-        self.t0 = time.time()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.time() - self.t0
 
 
 # --------------------------------------------------------------------------------------------
