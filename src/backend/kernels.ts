@@ -32,7 +32,7 @@ function constValues(model: CModel, name: string): number[] {
   return vals;
 }
 
-const BYTES: Record<string, number> = { uint32_t: 4, int32_t: 4, int8_t: 1 };
+const BYTES: Record<string, number> = { uint32_t: 4, int32_t: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
 
 /**
  * Emits C for d_c = Σ_k popcount(act(k) XOR w_c[k]) for each channel c, as straight-line code. Each
@@ -202,23 +202,44 @@ export class TreeGen {
   }
 }
 
-/** The XnorConvFast data for one group-1 binary conv layer. */
-function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; drop: string[]; add: ConstArray[] } {
+/** Row or column classes of a window: output index → class, and each class's set of taps inside the input. */
+function edgeClasses(n: number, S: number, P: number, K: number, D: number, size: number): { of: number[]; inside: boolean[][] } {
+  const keys = new Map<string, number>(), of: number[] = [], inside: boolean[][] = [];
+  for (let o = 0; o < n; o++) {
+    const ins = Array.from({ length: K }, (_, k) => { const i = o * S - P + k * D; return i >= 0 && i < size; });
+    const key = ins.map(Number).join('');
+    let c = keys.get(key);
+    if (c === undefined) { c = inside.length; keys.set(key, c); inside.push(ins); }
+    of.push(c);
+  }
+  return { of, inside };
+}
+
+/** At most this many border classes (row classes × column classes) per layer; more keep the reference kernel. */
+const MAX_CLASSES = 64;
+
+/** The XnorConvFast data for one group-1 binary conv layer (undefined: keep the reference kernel). */
+function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; drop: string[]; add: ConstArray[] } | undefined {
   const n = (k: string) => l[k] as number;
-  const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CW, CG, CGW] =
-    ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CW', 'CG', 'CGW'].map(n);
-  const fused = l.partial === 'XnorConvThreshold';
-  const K = KH * KW * CGW, CGT = CG * KH * KW;
+  const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CW, CG, CGW, PAD] =
+    ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CW', 'CG', 'CGW', 'PAD'].map(n);
+  const pooled = l.partial === 'ConvPoolThreshold';
+  const fused = l.partial === 'XnorConvThreshold' || pooled;
+  const K = KH * KW * CGW, CGT = CG * KH * KW, DMAX = 32 * K;
   const dkh = (KH - 1) * DH + 1, dkw = (KW - 1) * DW + 1;
-  // does any output pixel's window leave the input?
+  // the sides some window crosses: the window is inside the input when it crosses none of them
   const sides = [PT > 0 ? 'ih0 >= 0' : '', (OH - 1) * SH - PT + dkh > H ? `ih0 <= ${H - dkh}` : '',
     PL > 0 ? 'iw0 >= 0' : '', (OW - 1) * SW - PL + dkw > W ? `iw0 <= ${W - dkw}` : ''].filter((t) => t !== '');
   const border = sides.length > 0;
+  const rows = edgeClasses(OH, SH, PT, KH, DH, H), cols = edgeClasses(OW, SW, PL, KW, DW, W);
+  const NR = rows.inside.length, NC = cols.inside.length;
+  if (NR * NC > MAX_CLASSES) return undefined;
   const popcnt = target.features.popcountInstruction;
   const dsp = target.features.dsp && target.family === 'cortex-m';
   const large = K > UNROLL_MAX;
-  // activation word k = (tap, c) at a constant offset from the pixel's base pointer (or a gathered copy)
-  const gather = large && KH * KW > 1;
+  // activation word k = (tap, c) at a constant offset from the pixel's base pointer, or gathered into a_buf
+  // (always with a border: a tap in the padding then reads a zero word)
+  const gather = border || (large && KH * KW > 1);
   const off = (k: number) => {
     const tap = Math.floor(k / CGW), c = k % CGW, kh = Math.floor(tap / KW), kw = tap % KW;
     return (kh * DH * W + kw * DW) * CW + c;
@@ -229,43 +250,102 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     g.sums(K, chans, act, (c, k) => `w0[${c ? (typeof k === 'number' ? K + k : `${K} + ${k}`) : k}]`, (c) => `d${c}`);
     return [g.declarations(), ...g.lines].filter((s) => s !== '').join('\n');
   };
+  const wt = constValues(model, l.weights as string);
+  const pc = (v: number) => { let x = v >>> 0, c = 0; while (x) { x &= x - 1; c++; } return c; };
+  const tail = CG % 32 === 0 ? 0xffffffff : (2 ** (CG % 32)) - 1;
+  // E[class][m]: s = E − 2d for d counted over the gathered window (zero words in the padding). A padded tap
+  // adds popcount(w_tap) to d and, with pad value p, p·Σ w_tap (±1 values) to s: E = CG·taps + 2·Σ popcount + p·Σ w
+  const E: number[][] = [];
+  for (let r = 0; r < NR; r++) {
+    for (let c = 0; c < NC; c++) {
+      const e: number[] = [];
+      for (let m = 0; m < M; m++) {
+        let taps = 0, pcs = 0, wsum = 0;
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            if (rows.inside[r][kh] && cols.inside[c][kw]) { taps++; continue; }
+            for (let k = 0; k < CGW; k++) {
+              const v = wt[(m * KH * KW + kh * KW + kw) * CGW + k];
+              pcs += pc(v);
+              const bits = k === CGW - 1 ? pc(v & tail) : pc(v);
+              wsum += (k === CGW - 1 && CG % 32 !== 0 ? CG % 32 : 32) - 2 * bits;
+            }
+          }
+        }
+        e.push(CG * taps + 2 * pcs + PAD * wsum);
+      }
+      E.push(e);
+    }
+  }
   const drop: string[] = [];
   const add: ConstArray[] = [];
-  const P = model.prefix;
   const cn = `${l.fn}`.replace(/_l(\d+)_.*$/, '_c$1');
-  let dthr = '', flip = '';
+  const MW = Math.ceil(M / 32);
+  const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
+  let dtab: string, dtype = 'int32_t', fmask = '', omask = '';
   if (fused) {
     const T = constValues(model, l.thresholds as string), kind = constValues(model, l.kinds as string);
-    const D: number[] = [], F: number[] = new Array<number>(l.MW as number).fill(0);
+    const dirs = pooled ? constValues(model, l.dirs as string) : [];
+    // kind  1: s < T ⟺ E − 2d < T ⟺ d ≥ ⌊(E − T)/2⌋ + 1; kind −1: s > T ⟺ ¬(d ≥ ⌈(E − T)/2⌉) (flip 1);
+    // kind ±2: constant bit 0 / 1 (D above any d, flip for 1). D clamped to [0, 32·K + 1], the range of d.
+    const D = E.map((e) => e.map((Ev, m) => {
+      const d = kind[m] === 1 ? Math.floor((Ev - T[m]) / 2) + 1 : kind[m] === -1 ? Math.ceil((Ev - T[m]) / 2) : DMAX + 1;
+      return Math.min(Math.max(d, 0), DMAX + 1);
+    }));
+    // pooled: max_p s_p < T ⟺ AND_p (s_p < T); max_p s_p > T ⟺ OR_p (s_p > T); min the other way round.
+    // OR_p b_p = ¬AND_p ¬b_p: per channel AND over (bit XOR a), then XOR o
+    const A = new Array<number>(MW).fill(0), O = new Array<number>(MW).fill(0);
     for (let m = 0; m < M; m++) {
-      let d: number, f: number;
-      if (kind[m] === 1) { d = Math.floor((CGT - T[m]) / 2) + 1; f = 0; }
-      else if (kind[m] === -1) { d = Math.ceil((CGT - T[m]) / 2); f = 1; }
-      else { d = CGT + 1; f = kind[m] === -2 ? 1 : 0; }
-      D.push(Math.min(Math.max(d, 0), CGT + 1));
-      if (f) F[m >> 5] = (F[m >> 5] | (1 << (m & 31))) >>> 0;
+      const flip = kind[m] === -1 || kind[m] === -2 ? 1 : 0;
+      const or = pooled && Math.abs(kind[m]) === 1 && (dirs[m] === 1) !== (kind[m] === 1);
+      const a = or ? 1 - flip : flip;
+      if (a) A[m >> 5] = (A[m >> 5] | (1 << (m & 31))) >>> 0;
+      if (or) O[m >> 5] = (O[m >> 5] | (1 << (m & 31))) >>> 0;
     }
-    dthr = `${cn}_dmin`;
-    flip = `${cn}_flip`;
-    add.push({ name: dthr, ctype: 'int32_t', count: M, body: lines(D.map(String), 12) });
-    add.push({ name: flip, ctype: 'uint32_t', count: F.length, body: lines(F.map((v) => `0x${v.toString(16).padStart(8, '0')}u`), 6) });
-    if (!border) drop.push(l.thresholds as string, l.kinds as string);
+    if (DMAX + 1 <= 32767) dtype = 'int16_t';
+    dtab = `${cn}_dmin`;
+    add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map(String), 12) });
+    fmask = `${cn}_fmask`;
+    add.push({ name: fmask, ctype: 'uint32_t', count: MW, body: lines(A.map(hexw), 6) });
+    if (O.some((v) => v !== 0)) {
+      omask = `${cn}_omask`;
+      add.push({ name: omask, ctype: 'uint32_t', count: MW, body: lines(O.map(hexw), 6) });
+    }
+    drop.push(l.thresholds as string, l.kinds as string);
+    if (pooled) drop.push(l.dirs as string);
+  } else {
+    dtab = `${cn}_e`;
+    add.push({ name: dtab, ctype: 'int32_t', count: E.length * M, body: lines(E.flat().map(String), 12) });
   }
-  if (!border && l.padded) drop.push(l.wsum as string, l.wtotal as string);
-  void P;
-  const gatherCode = gather
-    ? `for (kh = 0; kh < ${KH}; kh++) {\n    for (kw = 0; kw < ${KW}; kw++) {\n        for (k = 0; k < ${CGW}; k++) a_buf[(kh * ${KW} + kw) * ${CGW} + k] = xb[(kh * ${DH * W} + kw * ${DW}) * ${CW} + k];\n    }\n}`
-    : '';
-  const refVars = border ? String(l.decls) : 'int32_t oh, ow, m;';
-  const extra = [large || gather ? 'k' : '', gather ? 'kh, kw' : ''].filter((s) => s !== '').join(', ');
-  const decls = [refVars, extra && !border ? `int32_t ${extra};` : '', gather ? `uint32_t a_buf[${K}];\n    const uint32_t *ap = a_buf;` : (large ? 'const uint32_t *ap;' : '')].filter((s) => s !== '').join('\n    ');
+  if (l.padded) drop.push(l.wsum as string, l.wtotal as string);
+  let classExpr = '0';
+  if (border) {
+    const parts: string[] = [];
+    if (NR > 1) {
+      const rc = `${cn}_rowclass`;
+      add.push({ name: rc, ctype: 'uint8_t', count: OH, body: lines(rows.of.map(String), 16) });
+      parts.push(NC > 1 ? `${rc}[oh] * ${NC}` : `${rc}[oh]`);
+    }
+    if (NC > 1) {
+      const cc = `${cn}_colclass`;
+      add.push({ name: cc, ctype: 'uint8_t', count: OW, body: lines(cols.of.map(String), 16) });
+      parts.push(`${cc}[ow]`);
+    }
+    classExpr = parts.join(' + ') || '0';
+  }
+  // the interior window's words into a_buf: unrolled for a short window, else tap by tap
+  const copyCode = !gather ? '' : K <= UNROLL_MAX
+    ? Array.from({ length: K }, (_, k) => `a_buf[${k}] = xb[${off(k)}];`).join(`\n${' '.repeat(border ? 8 : 4)}`)
+    : `for (kh = 0; kh < ${KH}; kh++) {\n${' '.repeat(border ? 8 : 4)}    for (kw = 0; kw < ${KW}; kw++) {\n${' '.repeat(border ? 8 : 4)}        for (k = 0; k < ${CGW}; k++) a_buf[(kh * ${KW} + kw) * ${CGW} + k] = xb[(kh * ${DH * W} + kw * ${DW}) * ${CW} + k];\n${' '.repeat(border ? 8 : 4)}    }\n${' '.repeat(border ? 8 : 4)}}`;
+  const vars = ['oh', 'ow', 'm', ...(large || gather ? ['k'] : []), ...(gather && (border || !( K <= UNROLL_MAX)) ? ['kh', 'kw'] : [])];
+  const decls = [`int32_t ${vars.join(', ')};`, gather ? `uint32_t a_buf[${K}];` : ''].filter((s) => s !== '').join('\n    ');
   const layer: Layer = {
-    ...l, partial: 'XnorConvFast', fused, border, K, CGT, MPAIR: M - (M % 2), odd: M % 2 === 1,
-    MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dthr, flip, yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? l.MW : M,
-    // the window is inside the input: tested on the sides some window crosses (no test without a border)
-    interior: sides.join(' && '),
-    fastDecls: decls, gatherCode, setAp: !gather && large ? 'ap = xb;' : '',
-    pairBody: indent(body(2), 16), singleBody: indent(body(1), 12),
+    ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MPAIR: M - (M % 2), odd: M % 2 === 1,
+    MW, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
+    storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? MW : M,
+    interior: sides.join(' && '), fastDecls: decls, copyCode,
+    setAp: gather ? 'const uint32_t *ap = a_buf;' : large ? 'const uint32_t *ap = xb;' : '',
+    pairBody: indent(body(2), 16), singleBody: indent(body(1), 16),
     kernelNote: popcnt ? 'sum of popcount instructions' : `Harley-Seal carry-save tree over ${K} words, weighted SWAR finish${dsp ? ' with USAD8' : ''}`,
   };
   return { layer, drop, add };
@@ -289,13 +369,8 @@ export function selectKernels(model: CModel, target: Target, variant: KernelVari
   const layers = model.layers.map((l) => {
     const pooled = l.partial === 'ConvPoolThreshold' && l.sumPartial === 'xnor-sum';
     if ((l.partial !== 'XnorConv' && l.partial !== 'XnorConvThreshold' && !pooled) || l.G !== 1) return l;
-    // a conv fused with pool and threshold: the unfused fast kernel's sums, pooled and thresholded per pixel
-    const f = fastLayer({ ...model, consts }, pooled ? { ...l, partial: 'XnorConv', decls: String(l.decls).replace(', q, b;', ';') } : l, target);
-    if (pooled) {
-      // the pooled template nests the bodies deeper (both at 32 columns)
-      const deeper = (v: unknown, n: number) => String(v).replace(/\n/g, `\n${' '.repeat(n)}`);
-      Object.assign(f.layer, { partial: 'XnorConvPoolFast', pairBody: deeper(f.layer.pairBody, 16), singleBody: deeper(f.layer.singleBody, 20) });
-    }
+    const f = fastLayer({ ...model, consts }, l, target);
+    if (!f) return l;
     const dropped = consts.filter((c) => f.drop.includes(c.name));
     constBytes -= dropped.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);
     constBytes += f.add.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);

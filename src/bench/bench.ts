@@ -89,7 +89,7 @@ export interface BenchReport {
   notes: string[];
 }
 
-const BINARY = new Set(['XnorConv', 'XnorConvThreshold', 'XnorConvFast', 'XnorConvGrouped', 'XnorConvPoolFast']);
+const BINARY = new Set(['XnorConv', 'XnorConvThreshold', 'XnorConvFast', 'XnorConvGrouped']);
 
 function layerMacs(l: Layer): { bin: number; int: number } {
   const v = (k: string) => Number(l[k]);

@@ -51,7 +51,7 @@ describe('conv → AccPool → Threshold fusion', () => {
     // the largest int32 map (10x10x33 sums) would take 13,200 B; the packed maps are a few hundred
     expect(ref.arenaBytes).toBeLessThan(1024);
     const opt = selectKernels(ref, host, 'optimized');
-    expect(opt.layers.map((l) => l.partial)).toContain('XnorConvPoolFast');
+    expect(opt.layers.map((l) => l.partial)).toContain('XnorConvFast');
     expect(opt.arenaBytes).toBe(ref.arenaBytes);
   });
 
