@@ -61,6 +61,8 @@ export function templateData(model: CModel, target: Target, q?: InputQuant): obj
     quant: quantData(q),
     outArgs: model.outputs.map((o) => o.cname).join(', '),
     flags: target.compiler.flags.join(' '),
+    // the bit-sliced kernels' mask by shifts on int32_t (kernels.ts), once per file when a layer uses it
+    sraMask: model.layers.some((l) => l.sraMask === true),
   };
 }
 

@@ -225,7 +225,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CW', 'CG', 'CGW', 'PAD'].map(n);
   const pooled = l.partial === 'ConvPoolThreshold';
   const fused = l.partial === 'XnorConvThreshold' || pooled;
-  const K = KH * KW * CGW, CGT = CG * KH * KW, DMAX = 32 * K;
+  const K = KH * KW * CGW, CGT = CG * KH * KW;
   const dkh = (KH - 1) * DH + 1, dkw = (KW - 1) * DW + 1;
   // the sides some window crosses: the window is inside the input when it crosses none of them
   const sides = [PT > 0 ? 'ih0 >= 0' : '', (OH - 1) * SH - PT + dkh > H ? `ih0 <= ${H - dkh}` : '',
@@ -237,9 +237,15 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const popcnt = target.features.popcountInstruction;
   const dsp = target.features.dsp && target.family === 'cortex-m';
   const large = K > UNROLL_MAX;
+  const NG = Math.ceil(M / 32);
+  // bit-sliced across 32 output channels where no popcount instruction exists and most of the 32 lanes
+  // carry a channel: the per-channel popcount finish (SWAR) is paid once per 32 channels instead of per channel
+  const sliced = !popcnt && fused && M >= 0.75 * 32 * NG;
+  // d's range: with the sliced kernel the tail bits of a word are not counted at all
+  const DMAX = sliced ? CGT : 32 * K;
   // activation word k = (tap, c) at a constant offset from the pixel's base pointer, or gathered into a_buf
   // (always with a border: a tap in the padding then reads a zero word)
-  const gather = border || (large && KH * KW > 1);
+  const gather = border || ((large || sliced) && KH * KW > 1);
   const off = (k: number) => {
     const tap = Math.floor(k / CGW), c = k % CGW, kh = Math.floor(tap / KW), kw = tap % KW;
     return (kh * DH * W + kw * DW) * CW + c;
@@ -266,8 +272,8 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
             if (rows.inside[r][kh] && cols.inside[c][kw]) { taps++; continue; }
             for (let k = 0; k < CGW; k++) {
               const v = wt[(m * KH * KW + kh * KW + kw) * CGW + k];
-              pcs += pc(v);
               const bits = k === CGW - 1 ? pc(v & tail) : pc(v);
+              pcs += sliced ? bits : pc(v);
               wsum += (k === CGW - 1 && CG % 32 !== 0 ? CG % 32 : 32) - 2 * bits;
             }
           }
@@ -280,8 +286,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const drop: string[] = [];
   const add: ConstArray[] = [];
   const cn = `${l.fn}`.replace(/_l(\d+)_.*$/, '_c$1');
-  const MW = Math.ceil(M / 32);
-  const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
+  const MW = NG;
+  // bits of d's counter in the sliced kernel (l0..l4 are the carry-save levels, h5.. the high planes)
+  const B = Math.max(6, Math.floor(Math.log2(DMAX + 1)) + 1);
   let dtab: string, dtype = 'int32_t', fmask = '', omask = '';
   if (fused) {
     const T = constValues(model, l.thresholds as string), kind = constValues(model, l.kinds as string);
@@ -302,9 +309,29 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       if (a) A[m >> 5] = (A[m >> 5] | (1 << (m & 31))) >>> 0;
       if (or) O[m >> 5] = (O[m >> 5] | (1 << (m & 31))) >>> 0;
     }
-    if (DMAX + 1 <= 32767) dtype = 'int16_t';
     dtab = `${cn}_dmin`;
-    add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map(String), 12) });
+    if (sliced) {
+      // bit planes of D per class and group of 32 channels: word i holds bit i of the 32 channels' D
+      // (lanes without a channel: D = DMAX + 1, never reached, so their bits are 0)
+      dtype = 'uint32_t';
+      const planes: number[] = [];
+      for (const dc of D) {
+        for (let g = 0; g < NG; g++) {
+          for (let i = 0; i < B; i++) {
+            let w = 0;
+            for (let lane = 0; lane < 32; lane++) {
+              const dv = 32 * g + lane < M ? dc[32 * g + lane] : DMAX + 1;
+              if ((dv >> i) & 1) w = (w | (1 << lane)) >>> 0;
+            }
+            planes.push(w);
+          }
+        }
+      }
+      add.push({ name: dtab, ctype: dtype, count: planes.length, body: lines(planes.map(hexw), 6) });
+    } else {
+      if (DMAX + 1 <= 32767) dtype = 'int16_t';
+      add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map(String), 12) });
+    }
     fmask = `${cn}_fmask`;
     add.push({ name: fmask, ctype: 'uint32_t', count: MW, body: lines(A.map(hexw), 6) });
     if (O.some((v) => v !== 0)) {
@@ -337,18 +364,116 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const copyCode = !gather ? '' : K <= UNROLL_MAX
     ? Array.from({ length: K }, (_, k) => `a_buf[${k}] = xb[${off(k)}];`).join(`\n${' '.repeat(border ? 8 : 4)}`)
     : `for (kh = 0; kh < ${KH}; kh++) {\n${' '.repeat(border ? 8 : 4)}    for (kw = 0; kw < ${KW}; kw++) {\n${' '.repeat(border ? 8 : 4)}        for (k = 0; k < ${CGW}; k++) a_buf[(kh * ${KW} + kw) * ${CGW} + k] = xb[(kh * ${DH * W} + kw * ${DW}) * ${CW} + k];\n${' '.repeat(border ? 8 : 4)}    }\n${' '.repeat(border ? 8 : 4)}}`;
-  const vars = ['oh', 'ow', 'm', ...(large || gather ? ['k'] : []), ...(gather && (border || !( K <= UNROLL_MAX)) ? ['kh', 'kw'] : [])];
+  const vars = ['oh', 'ow', sliced ? 'g' : 'm', ...(large || gather || sliced ? ['k'] : []), ...(gather && (border || !( K <= UNROLL_MAX)) ? ['kh', 'kw'] : [])];
   const decls = [`int32_t ${vars.join(', ')};`, gather ? `uint32_t a_buf[${K}];` : ''].filter((s) => s !== '').join('\n    ');
   const layer: Layer = {
     ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MPAIR: M - (M % 2), odd: M % 2 === 1,
     MW, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
     storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? MW : M,
     interior: sides.join(' && '), fastDecls: decls, copyCode,
-    setAp: gather ? 'const uint32_t *ap = a_buf;' : large ? 'const uint32_t *ap = xb;' : '',
-    pairBody: indent(body(2), 16), singleBody: indent(body(1), 16),
-    kernelNote: popcnt ? 'sum of popcount instructions' : `Harley-Seal carry-save tree over ${K} words, weighted SWAR finish${dsp ? ' with USAD8' : ''}`,
+    setAp: gather ? 'const uint32_t *ap = a_buf;' : large || sliced ? 'const uint32_t *ap = xb;' : '',
+    clsStride: sliced ? NG * B : M,
+    ...(sliced ? slicedParts(target, B, wt, M, K, CG, CGW, `${cn}_wcols`, add, drop, l.weights as string) : {
+      channelsPartial: 'xnor-fast-channels',
+      pairBody: indent(body(2), 12), singleBody: indent(body(1), 12),
+    }),
+    kernelComment: sliced ? slicedComment(K, B, fused, pooled, l) : channelComment(K, popcnt, dsp, fused, pooled, border, l),
   };
   return { layer, drop, add };
+}
+
+const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
+
+/**
+ * The bit-sliced kernel's parts. Lane l of every word is output channel 32g + l. For input bit j of window
+ * word k, the word t = wcols[g][k][j] XOR mask(bit j of a) (mask: all ones when the activation bit is 1) has
+ * lane l set where channel 32g + l's weight differs from the activation: d of each channel is the lane-wise
+ * count of set bits over the window's bits. A Harley-Seal carry-save tree counts them lane-wise: levels
+ * l0..l4 persist across the window's words, each word of 32 bits carries one word of weight 32 into the high
+ * planes h5.. (ripple of half adders). Then d ≥ D lane-wise is "no borrow" of d − D over the B bit planes
+ * (D's planes stored per border class and group). Tail bits of a word (channels ≥ CG) have zero columns.
+ */
+function slicedParts(target: Target, B: number, wt: number[], M: number, K: number, CG: number, CGW: number,
+  name: string, add: ConstArray[], drop: string[], weights: string): Record<string, unknown> {
+  const NG = Math.ceil(M / 32);
+  const cols: number[] = [];
+  for (let g = 0; g < NG; g++) {
+    for (let k = 0; k < K; k++) {
+      const valid = k % CGW === CGW - 1 && CG % 32 !== 0 ? CG % 32 : 32;
+      for (let j = 0; j < 32; j++) {
+        let w = 0;
+        for (let lane = 0; lane < 32 && 32 * g + lane < M; lane++) {
+          if (j < valid && (wt[(32 * g + lane) * K + k] >>> j) & 1) w = (w | (1 << lane)) >>> 0;
+        }
+        cols.push(w);
+      }
+    }
+  }
+  drop.push(weights);
+  add.push({ name, ctype: 'uint32_t', count: cols.length, body: lines(cols.map(hexw), 6) });
+  // the mask of bit j: SBFX where the core has it (Armv7-M and later), else a shift pair on int32_t, whose
+  // arithmetic right shift the generated file checks at compile time (C99 leaves it to the implementation)
+  const sbfx = target.family === 'cortex-m' && target.arch !== 'armv6-m';
+  const mask = (j: number) => sbfx
+    ? (j ? `(0u - ((a >> ${j}) & 1u))` : '(0u - (a & 1u))')
+    : `bnnc_bit_mask(a, ${31 - j})`;
+  const out: string[] = [];
+  let n = 0;
+  const pend: (string | undefined)[] = [];
+  let carry = '';
+  const feed = (level: number, w: string): void => {
+    if (level === 5) { carry = w; return; }
+    const p = pend[level];
+    if (p === undefined) { pend[level] = w; return; }
+    pend[level] = undefined;
+    const L = `l${level}`, u = `u${n++}`, hi = `c${n++}`;
+    out.push(`const uint32_t ${u} = ${L} ^ ${p};`, `const uint32_t ${hi} = (${L} & ${p}) | (${u} & ${w});`, `${L} = ${u} ^ ${w};`);
+    feed(level + 1, hi);
+  };
+  for (let j = 0; j < 32; j++) {
+    const t = `t${n++}`;
+    out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask(j)};`);
+    feed(0, t);
+  }
+  // the block's carry (weight 32) into h5, h6, ...
+  if (B === 6) out.push(`h5 ^= ${carry};`);
+  else {
+    out.push(`{`, `    uint32_t cy = ${carry}, nx;`);
+    for (let i = 5; i < B; i++) {
+      if (i < B - 1) out.push(`    nx = h${i} & cy;`, `    h${i} ^= cy;`, `    cy = nx;`);
+      else out.push(`    h${i} ^= cy;`);
+    }
+    out.push('}');
+  }
+  const P = (i: number) => (i < 5 ? `l${i}` : `h${i}`);
+  const cmp = [`borrow = ~${P(0)} & dp[0];`];
+  for (let i = 1; i < B; i++) cmp.push(`borrow = (~${P(i)} & dp[${i}]) | (~(${P(i)} ^ dp[${i}]) & borrow);`);
+  return {
+    weights: name, channelsPartial: 'xnor-sliced-channels', NG, B,
+    planeDecls: Array.from({ length: B }, (_, i) => `${P(i)} = 0`).join(', '),
+    sliceBody: out.join(`\n${' '.repeat(12)}`), compareCode: cmp.join(`\n${' '.repeat(8)}`),
+    sraMask: !sbfx,
+  };
+}
+
+function slicedComment(K: number, B: number, fused: boolean, pooled: boolean, l: Layer): string {
+  void fused;
+  return [`optimized kernel, bit-sliced across 32 output channels: for each of the ${K} window words and each of its`,
+    ` * bits, the 32 channels' weight bits XOR the activation bit, counted lane-wise by a Harley-Seal carry-save tree`,
+    ` * into ${B} bit planes of d (derivation in src/backend/kernels.ts); bit = (d >= D[class][m]) XOR fmask[m], by a`,
+    ` * bit-sliced borrow over D's planes${pooled ? `; the ${l.PKH}x${l.PKW} max/min pool before the threshold is an AND` : ''}`,
+    pooled ? ' * (or, by De Morgan, an OR) of the conv pixels\' bits: out = AND(bits ^ fmask) ^ omask' : '',
+  ].filter((x) => x !== '').join('\n');
+}
+
+function channelComment(K: number, popcnt: boolean, dsp: boolean, fused: boolean, pooled: boolean, border: boolean, l: Layer): string {
+  const note = popcnt ? 'sum of popcount instructions' : `Harley-Seal carry-save tree over ${K} words, weighted SWAR finish${dsp ? ' with USAD8' : ''}`;
+  return [`optimized kernel (${note}), two output channels per pass:`,
+    ` * d = sum of popcount(x XOR w) over the ${K} words of the window${border ? ', gathered: a tap in the padding reads a zero' : ''}`,
+    border ? ' * word and adds popcount(w) of that tap, which the constants of the window\'s border class absorb;' : '',
+    fused ? ` * bit = (d >= dmin[class][m]) XOR fmask[m] (derivation in src/backend/kernels.ts)${pooled ? `; the ${l.PKH}x${l.PKW} max/min` : ''}` : ' * s = E[class][m] - 2d',
+    pooled ? ' * pool before the threshold is an AND (or, by De Morgan, an OR) of the conv pixels\' bits: out = AND(bits ^ fmask) ^ omask' : '',
+  ].filter((x) => x !== '').join('\n');
 }
 
 function indent(s: string, n: number): string {

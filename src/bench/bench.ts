@@ -104,12 +104,12 @@ function layerMacs(l: Layer): { bin: number; int: number } {
 function layerConsts(model: CModel, l: Layer): { weights: number; thresholds: number; other: number } {
   const i = /_l(\d+)_/.exec(l.fn)?.[1];
   const out = { weights: 0, thresholds: 0, other: 0 };
-  const size: Record<string, number> = { uint32_t: 4, int32_t: 4, float: 4, int8_t: 1, uint8_t: 1 };
+  const size: Record<string, number> = { uint32_t: 4, int32_t: 4, float: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
   for (const c of model.consts) {
     if (!c.name.startsWith(`${model.prefix}_c${i}_`)) continue;
     const b = c.count * (size[c.ctype] ?? 4);
-    if (/_weights$/.test(c.name)) out.weights += b;
-    else if (/_(thresholds|kinds|dmin|flip)$/.test(c.name)) out.thresholds += b;
+    if (/_(weights|wcols)$/.test(c.name)) out.weights += b;
+    else if (/_(thresholds|kinds|dirs|dmin|e|fmask|omask)$/.test(c.name)) out.thresholds += b;
     else out.other += b;
   }
   return out;
