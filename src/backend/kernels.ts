@@ -237,6 +237,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const popcnt = target.features.popcountInstruction;
   const dsp = target.features.dsp && target.family === 'cortex-m';
   const large = K > UNROLL_MAX;
+  // output channels per pass, sharing each activation load: 4 with a popcount instruction (few registers per
+  // channel), 2 with the carry-save tree (four spill on Cortex-M4's registers)
+  const CH = popcnt ? 4 : 2;
   const NG = Math.ceil(M / 32);
   // bit-sliced across 32 output channels where no popcount instruction exists and most of the 32 lanes
   // carry a channel: the per-channel popcount finish (SWAR) is paid once per 32 channels instead of per channel
@@ -253,7 +256,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const act = (k: string | number) => (typeof k === 'number' && !gather ? `xb[${off(k)}]` : `ap[${k}]`);
   const body = (chans: number) => {
     const g = new TreeGen(popcnt, dsp);
-    g.sums(K, chans, act, (c, k) => `w0[${c ? (typeof k === 'number' ? K + k : `${K} + ${k}`) : k}]`, (c) => `d${c}`);
+    g.sums(K, chans, act, (c, k) => `w0[${c ? (typeof k === 'number' ? c * K + k : `${c * K} + ${k}`) : k}]`, (c) => `d${c}`);
     return [g.declarations(), ...g.lines].filter((s) => s !== '').join('\n');
   };
   const wt = constValues(model, l.weights as string);
@@ -367,7 +370,10 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const vars = ['oh', 'ow', sliced ? 'g' : 'm', ...(large || gather || sliced ? ['k'] : []), ...(gather && (border || !( K <= UNROLL_MAX)) ? ['kh', 'kw'] : [])];
   const decls = [`int32_t ${vars.join(', ')};`, gather ? `uint32_t a_buf[${K}];` : ''].filter((s) => s !== '').join('\n    ');
   const layer: Layer = {
-    ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MPAIR: M - (M % 2), odd: M % 2 === 1,
+    ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MMAIN: M - (M % CH), CH, rest: M % CH !== 0,
+    dDecls: Array.from({ length: CH }, (_, c) => `d${c}`).join(', '),
+    packCode: Array.from({ length: CH }, (_, c) => `word |= (uint32_t)(d${c} >= dp[m${c ? ` + ${c}` : ''}]) << (${c ? `(m + ${c})` : 'm'} & 31);`).join('\n        '),
+    storeCode: Array.from({ length: CH }, (_, c) => `yp[m${c ? ` + ${c}` : ''}] = dp[m${c ? ` + ${c}` : ''}] - 2 * d${c};`).join('\n        '),
     MW, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
     storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? MW : M,
     interior: sides.join(' && '), fastDecls: decls, copyCode,
@@ -375,7 +381,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     clsStride: sliced ? NG * B : M,
     ...(sliced ? slicedParts(target, B, wt, M, K, CG, CGW, `${cn}_wcols`, add, drop, l.weights as string) : {
       channelsPartial: 'xnor-fast-channels',
-      pairBody: indent(body(2), 12), singleBody: indent(body(1), 12),
+      pairBody: indent(body(CH), 12), singleBody: indent(body(1), 12),
     }),
     kernelComment: sliced ? slicedComment(K, B, fused, pooled, l) : channelComment(K, popcnt, dsp, fused, pooled, border, l),
   };
@@ -414,6 +420,8 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   // the mask of bit j: SBFX where the core has it (Armv7-M and later), else a shift pair on int32_t, whose
   // arithmetic right shift the generated file checks at compile time (C99 leaves it to the implementation)
   const sbfx = target.family === 'cortex-m' && target.arch !== 'armv6-m';
+  // carry-save levels kept across the window's words (blocks of 32 bits; 4 levels measured slower on Armv6-M)
+  const LV = 5;
   const mask = (j: number) => sbfx
     ? (j ? `(0u - ((a >> ${j}) & 1u))` : '(0u - (a & 1u))')
     : `bnnc_bit_mask(a, ${31 - j})`;
@@ -422,7 +430,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   const pend: (string | undefined)[] = [];
   let carry = '';
   const feed = (level: number, w: string): void => {
-    if (level === 5) { carry = w; return; }
+    if (level === LV) { carry = w; return; }
     const p = pend[level];
     if (p === undefined) { pend[level] = w; return; }
     pend[level] = undefined;
@@ -430,22 +438,23 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
     out.push(`const uint32_t ${u} = ${L} ^ ${p};`, `const uint32_t ${hi} = (${L} & ${p}) | (${u} & ${w});`, `${L} = ${u} ^ ${w};`);
     feed(level + 1, hi);
   };
-  for (let j = 0; j < 32; j++) {
-    const t = `t${n++}`;
-    out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask(j)};`);
-    feed(0, t);
-  }
-  // the block's carry (weight 32) into h5, h6, ...
-  if (B === 6) out.push(`h5 ^= ${carry};`);
-  else {
+  // each block of 2^LV bits carries one word of weight 2^LV into the high planes (a ripple of half adders)
+  const ripple = () => {
+    if (B === LV + 1) { out.push(`h${LV} ^= ${carry};`); return; }
     out.push(`{`, `    uint32_t cy = ${carry}, nx;`);
-    for (let i = 5; i < B; i++) {
+    for (let i = LV; i < B; i++) {
       if (i < B - 1) out.push(`    nx = h${i} & cy;`, `    h${i} ^= cy;`, `    cy = nx;`);
       else out.push(`    h${i} ^= cy;`);
     }
     out.push('}');
+  };
+  for (let j = 0; j < 32; j++) {
+    const t = `t${n++}`;
+    out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask(j)};`);
+    feed(0, t);
+    if ((j + 1) % (1 << LV) === 0) ripple();
   }
-  const P = (i: number) => (i < 5 ? `l${i}` : `h${i}`);
+  const P = (i: number) => (i < LV ? `l${i}` : `h${i}`);
   const cmp = [`borrow = ~${P(0)} & dp[0];`];
   for (let i = 1; i < B; i++) cmp.push(`borrow = (~${P(i)} & dp[${i}]) | (~(${P(i)} ^ dp[${i}]) & borrow);`);
   return {
