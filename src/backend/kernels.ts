@@ -1,20 +1,25 @@
-// Optimized binary kernels: rewrites the group-1 XnorConv / XnorConvThreshold layers of a CModel to the
-// XnorConvFast template (XnorConvPoolFast for a binary conv fused with AccPool and Threshold: the unfused sums
-// per conv pixel, pooled and thresholded per pooled pixel). Chosen from the target's features
-// (popcountInstruction, dsp), never its name.
-// For every output pixel whose window lies inside the input (all of them without padding):
-//   - the K = KH·KW·Cgw activation words are read at constant offsets from one base pointer;
-//   - two output channels per pass share each activation load (register blocking);
-//   - Σ popcount(x XOR w) over the K words is a Harley-Seal carry-save-adder tree unrolled for the known K
-//     (no popcount instruction), or a sum of single-instruction popcounts (Zbb cpop and the like);
-//   - the tree's level words (weights 1, 2, 4, ...) are counted by a weighted SWAR finish: nibble counts,
-//     two levels merged per nibble, bytes summed once per output (USAD8 with DSP, else a multiply).
-// Threshold decision, for d = Σ popcount and s = CG·taps − 2d (taps = KH·KW inside the input):
-//   kind  1: s < T  ⟺ 2d > CGT − T ⟺ d ≥ ⌊(CGT − T)/2⌋ + 1            (flip 0)
-//   kind −1: s > T  ⟺ 2d < CGT − T ⟺ ¬(d ≥ ⌈(CGT − T)/2⌉)              (flip 1)
-//   kind  2: bit 0 → never (D = CGT + 1, flip 0); kind −2: bit 1 → D = CGT + 1, flip 1
-// so bit = (d ≥ D[m]) XOR flip[m], D clamped to [0, CGT + 1]; the flips of 32 channels are one word XORed
-// once per output word. Pixels whose window crosses the padding keep the reference code (exact by definition).
+// Optimized binary kernels: rewrites the group-1 XnorConv, XnorConv + Threshold and XnorConv + AccPool +
+// Threshold layers of a CModel to the XnorConvFast template, chosen from the target's features
+// (popcountInstruction, dsp, arch), never its name. docs/targets.md ("Optimized binary kernels") has the summary.
+// The window: K = KH·KW·Cgw activation words, read at constant offsets from one base pointer, or gathered into
+// a local buffer (always when some window crosses the padding: a tap in the padding reads a zero word).
+// d = Σ popcount(x XOR w) over the K words; s = E[class][m] − 2d, where the border class (row class × column
+// class) of the window fixes E: E = CG·taps inside + 2·Σ popcount(w) over the padded taps + p·Σ w over them
+// (p the ±1 pad value), E = CG·KH·KW for an interior window.
+// Threshold decision:
+//   kind  1: s < T  ⟺ 2d > E − T ⟺ d ≥ ⌊(E − T)/2⌋ + 1            (flip 0)
+//   kind −1: s > T  ⟺ 2d < E − T ⟺ ¬(d ≥ ⌈(E − T)/2⌉)              (flip 1)
+//   kind  2: bit 0 → never (D above d's range, flip 0); kind −2: bit 1 → D above d's range, flip 1
+// so bit = (d ≥ D[class][m]) XOR flip[m], D clamped to [0, dmax + 1]. A max pool before the threshold:
+// max_p s_p < T ⟺ AND_p (s_p < T), max_p s_p > T ⟺ OR_p (s_p > T) (min pools the other way round), and
+// OR_p b_p = ¬AND_p ¬b_p: per 32 channels, out = AND_p (bits_p XOR fmask) XOR omask.
+// d is counted one of two ways:
+//   - per channel (TreeGen): a Harley-Seal carry-save tree unrolled for the known K and a weighted SWAR finish
+//     (USAD8 with DSP), or a sum of popcount instructions (Zbb cpop); 2 channels per pass share each
+//     activation load, 4 with a popcount instruction;
+//   - bit-sliced across 32 output channels (slicedParts), without a popcount instruction: a lane-wise
+//     carry-save count of (weight column XOR activation-bit mask) over the window's bits, compared with D's
+//     bit planes by a borrow chain.
 import type { CModel, ConstArray, Layer } from './c-data.js';
 import type { Target } from './target.js';
 

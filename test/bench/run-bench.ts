@@ -92,29 +92,28 @@ on M0+; at most 5 on rv32imc with Zbb. The example models: examples/mlp (784 -> 
 binary 256 -> 256 and 256 -> 10, rows of K = 8 words) and examples/cnn (int8 3×3 conv 1 -> 32, then binary
 3×3 convs 32 -> 32 and 32 -> 64 (K = 9 words) and 64 -> 64 (K = 18), each padded and followed by a 2×2 max
 pool, a 3×3 dense 64 -> 64 (K = 18) and 64 -> 10 (K = 2)). Each binary conv of the CNN runs fused with its
-pool and threshold (XnorConvPoolFast: per pooled pixel and channel pair, the sums of the four conv pixels
-under the pool window are pooled in registers, thresholded and packed), so only packed bits reach the arena. The gaps and their reasons (the table of
-figures follows):
+pool and threshold, so only packed bits reach the arena. The optimized kernels (docs/targets.md, "Optimized
+binary kernels"): without a popcount instruction, thresholded layers are bit-sliced across 32 output channels
+(a lane-wise carry-save count of the window's bits, thresholds compared as bit planes); windows crossing the
+padding are gathered with zero words and absorbed by per-border-class constants; a pool before a threshold
+is an AND/OR of per-pixel bits. With Zbb each channel sums \`cpop\` of its words, four channels per pass.
+The gaps and their reasons (the table of figures follows):
 
-- **Padding**: every binary conv of the CNN is padded; windows that cross the padding (on a 28×28 map 108
-  of 784, on 7×7 24 of 49) run the reference code (exact, slower); the notes' per-border-class thresholds
-  (item 7) are not implemented.
-- **Pooling and thresholds on the sums**: the fused pooled kernel pools s = CGT − 2d per channel with a
-  direction lookup and compares with the reference kind/threshold test; the unpooled fused kernel's
-  d ≥ dmin XOR flip packing (and pooling d, not s, for interior windows) is not used there yet.
+- **Cortex-M4, bit-sliced**: per window bit a weight-column load, SBFX, EOR and the carry-save tree's share
+  (31 full adders of 5 ops per 32 bits) make about 7.8 instructions; on top come, per pixel and 32 channels,
+  the gather of the window, the ripple into the high planes and the bit-plane compare. Those weigh most at
+  K = 9 words (the CNN's 28×28 and 14×14 layers, about 8.9 per 32 MACs) and least at K = 18 (6.5). Not
+  done: pair encoding (PERFORMANCE-NOTES item 3), lookup tables over groups of activation bits.
+- **Cortex-M0+**: Thumb-1 has two-operand logic (a full adder takes about 7 instructions, not 5), no SBFX
+  (two shifts per bit) and 8 low registers: the five carry-save levels, the activation word and the column
+  pointer leave too few, so the tree spills. Keeping four levels (blocks of 16 bits) measured slower.
+- **rv32imc without Zbb** runs the same bit-sliced kernel (two shifts per mask).
+- **Zbb**: a word costs a weight load, XOR, CPOP and ADD, plus a quarter of an activation load; the threshold
+  compare and packing per channel weigh most on short rows (the MLP's K = 8).
+- **The last layer of each model** (int32 scores: 10 outputs, K = 2 or 8 words) keeps the per-channel kernel;
+  its MACs are under 4 % of any model's.
 - **The int8 first layer** is not a binary layer and not in the figures; with its ±1 weights stored one bit
   each it costs 1.7–1.8× the instructions of int8 weights (bit extraction per tap, bounds checks kept).
-- **Short rows (K = 2, the CNN's last layer; K = 8, the MLP)**: per output the weighted SWAR finish (two
-  nibble counts, a byte step, a horizontal sum) and the threshold compare are paid for only a few words. The
-  notes' remedy, bit-slicing across 32 output channels (weights stored transposed, a carry-save counter per
-  output bit, bit-sliced thresholds), is not implemented yet.
-- **Long rows**: the carry-save tree costs 5 ALU ops per word plus the XOR and a weight load; two output
-  channels share each activation load. gcc's schedulers hoist loads and spill (PERFORMANCE-NOTES item 2): no
-  per-kernel \`optimize("no-schedule-insns")\` or asm barriers yet, no pair encoding (item 3), no
-  \`threshold + 1\` CMP/ADC packing (item 6).
-- **M0+**: no modified immediates, so the SWAR masks live in registers or are reloaded; 8 low registers
-  make the two-channel blocking spill.
-- **Zbb**: \`cpop\` makes a word cost XOR + CPOP + ADD + a weight load (+ half an activation load).
 `;
 
 const RAM = `## Peak RAM against the lifetime lower bound
