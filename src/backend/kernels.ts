@@ -416,7 +416,8 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
         for (let lane = 0; lane < 32 && 32 * g + lane < M; lane++) {
           if (j < valid && (wt[(32 * g + lane) * K + k] >>> j) & 1) w = (w | (1 << lane)) >>> 0;
         }
-        cols.push(w);
+        // pair encoding: the odd bit's column holds the XOR of the pair's two columns
+        cols.push(j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
       }
     }
   }
@@ -427,9 +428,9 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   const sbfx = target.family === 'cortex-m' && target.arch !== 'armv6-m';
   // carry-save levels kept across the window's words (blocks of 32 bits; 4 levels measured slower on Armv6-M)
   const LV = 5;
-  const mask = (j: number) => sbfx
-    ? (j ? `(0u - ((a >> ${j}) & 1u))` : '(0u - (a & 1u))')
-    : `bnnc_bit_mask(a, ${31 - j})`;
+  const mask = (a: string, j: number) => sbfx
+    ? (j ? `(0u - ((${a} >> ${j}) & 1u))` : `(0u - (${a} & 1u))`)
+    : `bnnc_bit_mask(${a}, ${31 - j})`;
   const out: string[] = [];
   let n = 0;
   const pend: (string | undefined)[] = [];
@@ -443,8 +444,12 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
     out.push(`const uint32_t ${u} = ${L} ^ ${p};`, `const uint32_t ${hi} = (${L} & ${p}) | (${u} & ${w});`, `${L} = ${u} ^ ${w};`);
     feed(level + 1, hi);
   };
-  // each block of 2^LV bits carries one word of weight 2^LV into the high planes (a ripple of half adders)
+  // each block of 2^LV bits carries one word of weight 2^LV: kept per window word in cyb[] and counted
+  // after the window by a tree of full adders (K ≤ 64), else added to the high planes at once by a ripple of
+  // half adders (which costs a load and a store per plane on Cortex-M4's registers)
+  const keep = K <= 64;
   const ripple = () => {
+    if (keep) { out.push(`cyb[k] = ${carry};`); return; }
     if (B === LV + 1) { out.push(`h${LV} ^= ${carry};`); return; }
     out.push(`{`, `    uint32_t cy = ${carry}, nx;`);
     for (let i = LV; i < B; i++) {
@@ -453,19 +458,55 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
     }
     out.push('}');
   };
-  for (let j = 0; j < 32; j++) {
-    const t = `t${n++}`;
-    out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask(j)};`);
-    feed(0, t);
-    if ((j + 1) % (1 << LV) === 0) ripple();
+  // Level 0 takes the bits in pairs (2i, 2i + 1), pair-encoded: with t_a, t_b the pair's two words and
+  // x = t_a ^ t_b = (w_a ^ w_b) ^ mask(bit 2i of a2), a2 = a ^ (a >> 1), the full adder with l0 is
+  // lo = l0 ^ x, hi = maj(l0, t_a, t_b) = t_a ^ ((t_a ^ l0) & x): 4 operations instead of 5 and one XOR
+  out.push('const uint32_t a2 = a ^ (a >> 1);');
+  for (let j = 0; j < 32; j += 2) {
+    const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
+    out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
+      `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
+    feed(1, hi);
+    if ((j + 2) % (1 << LV) === 0) ripple();
   }
   const P = (i: number) => (i < LV ? `l${i}` : `h${i}`);
+  // the kept carries, bucketed by level (weight 2^(LV + level)): full adders (3 words → 1 + a carry up) and
+  // half adders until one word per level is left, which is the plane
+  const sum: string[] = [];
+  if (keep) {
+    const bucket: string[][] = [Array.from({ length: K }, (_, k) => `cyb[${k}]`)];
+    let m = 0;
+    for (let lv = 0; lv < bucket.length; lv++) {
+      const b = bucket[lv];
+      while (b.length >= 2) {
+        const x = b.shift()!, y = b.shift()!, lo = `s${m++}`, hi = `s${m++}`;
+        if (b.length >= 1) {
+          const z = b.shift()!, u = `s${m++}`;
+          sum.push(`const uint32_t ${u} = ${x} ^ ${y};`, `const uint32_t ${hi} = (${x} & ${y}) | (${u} & ${z});`, `const uint32_t ${lo} = ${u} ^ ${z};`);
+        } else {
+          sum.push(`const uint32_t ${hi} = ${x} & ${y};`, `const uint32_t ${lo} = ${x} ^ ${y};`);
+        }
+        b.push(lo);
+        (bucket[lv + 1] ??= []).push(hi);
+      }
+    }
+    // planes from B up are zero: d < 2^B (the adders are exact); gcc drops their dead computations
+    bucket.forEach((b, lv) => { if (b.length && LV + lv < B) sum.push(`h${LV + lv} = ${b[0]};`); });
+    // keep only the adders some plane needs (backwards liveness over the straight-line code)
+    const live = new Set<string>();
+    for (let i = sum.length - 1; i >= 0; i--) {
+      const def = /^const uint32_t (s\d+) = /.exec(sum[i])?.[1];
+      if (def !== undefined && !live.has(def)) { sum.splice(i, 1); continue; }
+      for (const v of sum[i].replace(/^const uint32_t s\d+ = |^h\d+ = /, '').match(/s\d+/g) ?? []) live.add(v);
+    }
+  }
   const cmp = [`borrow = ~${P(0)} & dp[0];`];
   for (let i = 1; i < B; i++) cmp.push(`borrow = (~${P(i)} & dp[${i}]) | (~(${P(i)} ^ dp[${i}]) & borrow);`);
   return {
     weights: name, channelsPartial: 'xnor-sliced-channels', NG, B,
     planeDecls: Array.from({ length: B }, (_, i) => `${P(i)} = 0`).join(', '),
-    sliceBody: out.join(`\n${' '.repeat(12)}`), compareCode: cmp.join(`\n${' '.repeat(8)}`),
+    sliceBody: out.join(`\n${' '.repeat(12)}`), compareCode: [...sum, ...cmp].join(`\n${' '.repeat(8)}`),
+    cybDecl: keep ? `uint32_t cyb[${K}];` : '',
     sraMask: !sbfx,
   };
 }
