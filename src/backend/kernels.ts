@@ -242,9 +242,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const popcnt = target.features.popcountInstruction;
   const dsp = target.features.dsp && target.family === 'cortex-m';
   const large = K > UNROLL_MAX;
-  // output channels per pass, sharing each activation load: 4 with a popcount instruction (few registers per
+  // output channels per pass, sharing each activation load: 8 with a popcount instruction (few registers per
   // channel), 2 with the carry-save tree (four spill on Cortex-M4's registers)
-  const CH = popcnt ? 4 : 2;
+  const CH = popcnt ? 8 : 2;
   const NG = Math.ceil(M / 32);
   // bit-sliced across 32 output channels where no popcount instruction exists and most of the 32 lanes
   // carry a channel: the per-channel popcount finish (SWAR) is paid once per 32 channels instead of per channel
@@ -337,8 +337,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       }
       add.push({ name: dtab, ctype: dtype, count: planes.length, body: lines(planes.map(hexw), 6) });
     } else {
+      // stored as D − 1: d ≥ D ⟺ (D − 1) − d < 0, the sign bit shifted into the output word from the top
       if (DMAX + 1 <= 32767) dtype = 'int16_t';
-      add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map(String), 12) });
+      add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map((v) => String(v - 1)), 12) });
     }
     fmask = `${cn}_fmask`;
     add.push({ name: fmask, ctype: 'uint32_t', count: MW, body: lines(A.map(hexw), 6) });
@@ -377,7 +378,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const layer: Layer = {
     ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MMAIN: M - (M % CH), CH, rest: M % CH !== 0,
     dDecls: Array.from({ length: CH }, (_, c) => `d${c}`).join(', '),
-    packCode: Array.from({ length: CH }, (_, c) => `word |= (uint32_t)(d${c} >= dp[m${c ? ` + ${c}` : ''}]) << (${c ? `(m + ${c})` : 'm'} & 31);`).join('\n        '),
+    packCode: Array.from({ length: CH }, (_, c) => `word = (word >> 1) | ((uint32_t)(dp[m${c ? ` + ${c}` : ''}] - d${c}) & 0x80000000u);`).join('\n        '),
+    // after the last word's M mod 32 channels their bits sit at the top of the word
+    tailWord: M % 32 ? `(word >> ${32 - (M % 32)})` : 'word',
     storeCode: Array.from({ length: CH }, (_, c) => `yp[m${c ? ` + ${c}` : ''}] = dp[m${c ? ` + ${c}` : ''}] - 2 * d${c};`).join('\n        '),
     MW, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
     storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? MW : M,
@@ -526,7 +529,7 @@ function channelComment(K: number, popcnt: boolean, dsp: boolean, fused: boolean
   return [`optimized kernel (${note}), two output channels per pass:`,
     ` * d = sum of popcount(x XOR w) over the ${K} words of the window${border ? ', gathered: a tap in the padding reads a zero' : ''}`,
     border ? ' * word and adds popcount(w) of that tap, which the constants of the window\'s border class absorb;' : '',
-    fused ? ` * bit = (d >= dmin[class][m]) XOR fmask[m] (derivation in src/backend/kernels.ts)${pooled ? `; the ${l.PKH}x${l.PKW} max/min` : ''}` : ' * s = E[class][m] - 2d',
+    fused ? ` * bit = (d >= dmin[class][m]) XOR fmask[m], dmin stored minus 1 (derivation in src/backend/kernels.ts)${pooled ? `; the ${l.PKH}x${l.PKW} max/min` : ''}` : ' * s = E[class][m] - 2d',
     pooled ? ' * pool before the threshold is an AND (or, by De Morgan, an OR) of the conv pixels\' bits: out = AND(bits ^ fmask) ^ omask' : '',
   ].filter((x) => x !== '').join('\n');
 }
