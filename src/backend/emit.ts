@@ -61,6 +61,10 @@ export function templateData(model: CModel, target: Target, q?: InputQuant): obj
     quant: quantData(q),
     outArgs: model.outputs.map((o) => o.cname).join(', '),
     flags: target.compiler.flags.join(' '),
+    // gcc optimize() options of the optimized binary kernels (BNNC_KERNEL): the schedulers hoist loads and
+    // spill in the unrolled trees; no copy loop may become a memcpy call; then the target's own
+    kernelOptimize: ['no-schedule-insns', 'no-schedule-insns2', 'no-tree-loop-distribute-patterns', ...(target.compiler.kernelOptimize ?? [])]
+      .map((o) => JSON.stringify(o)).join(', '),
     // the bit-sliced kernels' mask by shifts on int32_t (kernels.ts), once per file when a layer uses it
     sraMask: model.layers.some((l) => l.sraMask === true),
   };

@@ -410,6 +410,7 @@ const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
 function slicedParts(target: Target, B: number, wt: number[], M: number, K: number, CG: number, CGW: number,
   name: string, add: ConstArray[], drop: string[], weights: string): Record<string, unknown> {
   const NG = Math.ceil(M / 32);
+  const PAIR = true;
   const cols: number[] = [];
   for (let g = 0; g < NG; g++) {
     for (let k = 0; k < K; k++) {
@@ -420,7 +421,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
           if (j < valid && (wt[(32 * g + lane) * K + k] >>> j) & 1) w = (w | (1 << lane)) >>> 0;
         }
         // pair encoding: the odd bit's column holds the XOR of the pair's two columns
-        cols.push(j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
+        cols.push(PAIR && j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
       }
     }
   }
@@ -429,8 +430,10 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   // the mask of bit j: SBFX where the core has it (Armv7-M and later), else a shift pair on int32_t, whose
   // arithmetic right shift the generated file checks at compile time (C99 leaves it to the implementation)
   const sbfx = target.family === 'cortex-m' && target.arch !== 'armv6-m';
-  // carry-save levels kept across the window's words (blocks of 32 bits; 4 levels measured slower on Armv6-M)
-  const LV = 5;
+  // carry-save levels kept across the window's words: 5 (blocks of 32 bits), 4 on Armv6-M's 8 low registers
+  // (blocks of 16 bits; example CNN on the emulated M0+ before its IRA option: 16.9 → 15.6 per 32 MACs)
+  const LV = target.arch === 'armv6-m' ? 4 : 5;
+  const NBK = 32 >> LV;
   const mask = (a: string, j: number) => sbfx
     ? (j ? `(0u - ((${a} >> ${j}) & 1u))` : `(0u - (${a} & 1u))`)
     : `bnnc_bit_mask(${a}, ${31 - j})`;
@@ -450,9 +453,10 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   // each block of 2^LV bits carries one word of weight 2^LV: kept per window word in cyb[] and counted
   // after the window by a tree of full adders (K ≤ 64), else added to the high planes at once by a ripple of
   // half adders (which costs a load and a store per plane on Cortex-M4's registers)
-  const keep = K <= 64;
+  const keep = K * NBK <= 64;
+  let blk = 0;
   const ripple = () => {
-    if (keep) { out.push(`cyb[k] = ${carry};`); return; }
+    if (keep) { out.push(NBK === 1 ? `cyb[k] = ${carry};` : `cyb[k * ${NBK} + ${blk++}] = ${carry};`); return; }
     if (B === LV + 1) { out.push(`h${LV} ^= ${carry};`); return; }
     out.push(`{`, `    uint32_t cy = ${carry}, nx;`);
     for (let i = LV; i < B; i++) {
@@ -464,20 +468,29 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   // Level 0 takes the bits in pairs (2i, 2i + 1), pair-encoded: with t_a, t_b the pair's two words and
   // x = t_a ^ t_b = (w_a ^ w_b) ^ mask(bit 2i of a2), a2 = a ^ (a >> 1), the full adder with l0 is
   // lo = l0 ^ x, hi = maj(l0, t_a, t_b) = t_a ^ ((t_a ^ l0) & x): 4 operations instead of 5 and one XOR
-  out.push('const uint32_t a2 = a ^ (a >> 1);');
-  for (let j = 0; j < 32; j += 2) {
-    const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
-    out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
-      `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
-    feed(1, hi);
-    if ((j + 2) % (1 << LV) === 0) ripple();
+  if (PAIR) {
+    out.push('const uint32_t a2 = a ^ (a >> 1);');
+    for (let j = 0; j < 32; j += 2) {
+      const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
+      out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
+        `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
+      feed(1, hi);
+      if ((j + 2) % (1 << LV) === 0) ripple();
+    }
+  } else {
+    for (let j = 0; j < 32; j++) {
+      const t = `t${n++}`;
+      out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask('a', j)};`);
+      feed(0, t);
+      if ((j + 1) % (1 << LV) === 0) ripple();
+    }
   }
   const P = (i: number) => (i < LV ? `l${i}` : `h${i}`);
   // the kept carries, bucketed by level (weight 2^(LV + level)): full adders (3 words → 1 + a carry up) and
   // half adders until one word per level is left, which is the plane
   const sum: string[] = [];
   if (keep) {
-    const bucket: string[][] = [Array.from({ length: K }, (_, k) => `cyb[${k}]`)];
+    const bucket: string[][] = [Array.from({ length: K * NBK }, (_, k) => `cyb[${k}]`)];
     let m = 0;
     for (let lv = 0; lv < bucket.length; lv++) {
       const b = bucket[lv];
@@ -509,7 +522,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
     weights: name, channelsPartial: 'xnor-sliced-channels', NG, B,
     planeDecls: Array.from({ length: B }, (_, i) => `${P(i)} = 0`).join(', '),
     sliceBody: out.join(`\n${' '.repeat(12)}`), compareCode: [...sum, ...cmp].join(`\n${' '.repeat(8)}`),
-    cybDecl: keep ? `uint32_t cyb[${K}];` : '',
+    cybDecl: keep ? `uint32_t cyb[${K * NBK}];` : '',
     sraMask: !sbfx,
   };
 }

@@ -40,6 +40,8 @@ export interface Target {
     readonly linkFlags: readonly string[];
     readonly libs: readonly string[];
     readonly sanitize?: readonly string[];
+    /** gcc optimize() options added to the optimized binary kernels' own (BNNC_KERNEL), measured per core. */
+    readonly kernelOptimize?: readonly string[];
   };
   /** How verify runs the code: natively, under QEMU with semihosting, in Node (the ts module), or not at all. */
   readonly runner: 'host' | 'semihost-arm' | 'semihost-riscv' | 'ts' | 'none';

@@ -2,8 +2,8 @@
 // interpreter: the random nets (padding 0/±1, groups, strides, odd and non-multiple-of-32 channels) plus
 // shapes that reach the other code paths of the optimized kernels (long rows in a block loop, with and
 // without a gathered window, short rows of 1–4 words, odd output counts). On the host with sanitizers, and
-// under QEMU on Cortex-M4 (DSP: USAD8 finish) and ESP32-C3 (rv32imc; and with Zbb). (Cortex-M0+'s 16 KiB
-// test RAM cannot hold all ten nets in one image; the real models cover it in test/backend/real-models.test.ts.)
+// under QEMU on Cortex-M4 (DSP: USAD8 finish), ESP32-C3 (rv32imc; and with Zbb) and Cortex-M0+ (two nets
+// per image: its 16 KiB of test RAM holds no more).
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../../src/backend/emit.js';
 import type { KernelVariant } from '../../src/backend/kernels.js';
@@ -23,6 +23,8 @@ const EXTRA: NetCase[] = [
   { seed: 22, c0: 2, h: 3, layers: [{ m: 2080, k: 3, s: 1, pad: 0 }, { m: 3, k: 1, s: 1, pad: 0 }], dense: 5 },
   // short rows: 1, 2, 3 and 4 words per window, odd channel counts
   { seed: 23, c0: 1, h: 5, layers: [{ m: 31, k: 1, s: 1, pad: 0 }, { m: 65, k: 1, s: 1, pad: 0 }, { m: 95, k: 1, s: 1, pad: 0 }, { m: 97, k: 1, s: 2, pad: 0 }], dense: 9 },
+  // bit-sliced layers (≥ 3/4 of the 32-channel lanes) with pad values +1 and −1, strided, and pooled with a border
+  { seed: 24, c0: 2, h: 8, layers: [{ m: 32, k: 3, s: 1, pad: 1 }, { m: 32, k: 3, s: 1, pad: 1, padValue: 1 }, { m: 30, k: 3, s: 2, pad: 1, padValue: -1 }, { m: 28, k: 3, s: 1, pad: 1, pool: 'before' }], dense: 5 },
 ];
 
 const VARIANTS: KernelVariant[] = ['reference', 'optimized'];
@@ -57,6 +59,23 @@ describe.each(RUNS)('kernel variants on $name', ({ target, tools, vectors }) => 
   });
 });
 
+// Cortex-M0+ (the bit-sliced kernel with 16-bit blocks and shift-pair masks, only there): the grid in
+// images of two nets each, its 16 KiB of test RAM holding no more
+describe('kernel variants on cortex-m0plus', () => {
+  const ok = ['arm-none-eabi-gcc', 'qemu-system-arm'].every(hasTool);
+  it.skipIf(!ok)('optimized kernels equal the interpreter on every shape', () => {
+    const t = loadTarget('cortex-m0plus');
+    const all = cases('optimized', 4);
+    for (let i = 0; i < all.length; i += 2) {
+      for (const r of verifyManyOnTarget(all.slice(i, i + 2), t, { layerDebug: false })) {
+        expect(r.ran, r.prefix).toBe(true);
+        expect(r.firstMismatches, r.prefix).toEqual([]);
+        expect(r.mismatchedVectors, r.prefix).toBe(0);
+      }
+    }
+  });
+});
+
 describe('kernel selection', () => {
   it('rewrites group-1 binary convs only, by features, and reference keeps the portable kernels', () => {
     const g = buildNet(CASES[5]); // grouped layers stay on the reference kernel
@@ -72,5 +91,20 @@ describe('kernel selection', () => {
     const zbb = emitC(g, withZbb(loadTarget('esp32c3')), { prefix: 'n' }).get('n.c')!;
     expect(zbb).toContain('sum of popcount instructions');
     expect(zbb).toContain('__builtin_popcount');
+  });
+
+  it('bit-slices thresholded layers across 32 channels without a popcount instruction', () => {
+    const g = buildNet(CASES[0]); // 33 and 64 channels: at least 3/4 of the lanes used
+    const m4 = emitC(g, loadTarget('cortex-m4'), { prefix: 'n' }).get('n.c')!;
+    expect(m4).toContain('bit-sliced across 32 output channels');
+    expect(m4).toContain('(0u - ((a >> 2) & 1u))'); // SBFX-shaped masks
+    expect(m4).toContain('cyb[k] = ');
+    const m0 = emitC(g, loadTarget('cortex-m0plus'), { prefix: 'n' }).get('n.c')!;
+    expect(m0).toContain('bnnc_bit_mask(a, 29)'); // shift pairs, checked at compile time
+    expect(m0).toContain('typedef char bnnc_sra_check');
+    expect(m0).toContain('cyb[k * 2 + 1] = '); // blocks of 16 bits
+    expect(m0).toContain('"ira-algorithm=priority"');
+    const zbb = emitC(g, withZbb(loadTarget('esp32c3')), { prefix: 'n' }).get('n.c')!;
+    expect(zbb).not.toContain('bit-sliced');
   });
 });
