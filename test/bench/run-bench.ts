@@ -99,17 +99,19 @@ padding are gathered with zero words and absorbed by per-border-class constants;
 is an AND/OR of per-pixel bits. With Zbb each channel sums \`cpop\` of its words, four channels per pass.
 The gaps and their reasons (the table of figures follows):
 
-- **Cortex-M4, bit-sliced**: per window bit a weight-column load, SBFX, EOR and the carry-save tree's share
-  (31 full adders of 5 ops per 32 bits) make about 7.8 instructions; on top come, per pixel and 32 channels,
-  the gather of the window, the ripple into the high planes and the bit-plane compare. Those weigh most at
-  K = 9 words (the CNN's 28×28 and 14×14 layers, about 8.9 per 32 MACs) and least at K = 18 (6.5). Not
-  done: pair encoding (PERFORMANCE-NOTES item 3), lookup tables over groups of activation bits.
+- **Cortex-M4, bit-sliced**: per pair of window bits two column loads, two SBFX, two EOR and a 4-operation
+  full adder with l0 (pair encoding), then the higher levels' share of the carry-save tree (15 full adders of
+  5 operations per 32 bits): about 7.3 instructions per 32 MACs; on top come, per pixel and 32 channels, the
+  gather of the window, the carries' adder tree and the bit-plane compare. Those weigh most at K = 9 words
+  (the CNN's 28×28 and 14×14 layers, about 8.3) and least at K = 18 (6.0). Not done: lookup tables over groups
+  of activation bits (PERFORMANCE-NOTES' "below the floor", at several times the weight memory).
 - **Cortex-M0+**: Thumb-1 has two-operand logic (a full adder takes about 7 instructions, not 5), no SBFX
-  (two shifts per bit) and 8 low registers: the five carry-save levels, the activation word and the column
-  pointer leave too few, so the tree spills. Keeping four levels (blocks of 16 bits) measured slower.
-- **rv32imc without Zbb** runs the same bit-sliced kernel (two shifts per mask).
-- **Zbb**: a word costs a weight load, XOR, CPOP and ADD, plus a quarter of an activation load; the threshold
-  compare and packing per channel weigh most on short rows (the MLP's K = 8).
+  (two shifts per mask) and 8 low registers: gcc moves values through the high registers and spills. Blocks of
+  16 bits (four persistent levels) and gcc's priority register allocator (the target's \`kernelOptimize\`)
+  took the example CNN from 16.9 to 13.3; hand-allocated assembly would be the next step.
+- **rv32imc without Zbb** runs the same bit-sliced kernel (two shifts per mask, 31 registers: no spills).
+- **Zbb**: a word costs a weight load, XOR, CPOP and ADD, plus an eighth of an activation load (eight
+  channels per pass); the threshold is a subtraction whose sign bit is shifted into the output word.
 - **The last layer of each model** (int32 scores: 10 outputs, K = 2 or 8 words) keeps the per-channel kernel;
   its MACs are under 4 % of any model's.
 - **The int8 first layer** is not a binary layer and not in the figures; with its ±1 weights stored one bit
@@ -121,6 +123,9 @@ const RAM = `## Peak RAM against the lifetime lower bound
 Peak RAM is the model's static data (the arena) plus the painted stack of the optimized build. The lower
 bound is the most arena bytes live at once over the layer order: the packed activations between layers (and
 the last layers' int32 sums and float outputs) whose lifetimes [made, last read] overlap; no arena placement
-can be smaller, and the input image is the caller's. The gap is the stack (the kernels' tree temporaries and the
-callers' frames; the fused pooled kernels keep no row of sums) plus any first-fit slack.
+can be smaller, and the input image is the caller's. The gap is the stack: the optimized kernels' documented
+scratch (the gathered window \`a_buf\`, K words, where a window crosses the padding or is not contiguous; the
+bit-sliced kernel's block carries \`cyb\`, K words, 2K on Armv6-M; for the example CNN's K = 18 layer 144
+bytes, 216 on M0+), their spilled temporaries and saved registers, and the callers' frames (the fused pooled
+kernels keep no row of sums), plus any first-fit slack.
 `;
