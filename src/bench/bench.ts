@@ -108,7 +108,7 @@ function layerConsts(model: CModel, l: Layer): { weights: number; thresholds: nu
   for (const c of model.consts) {
     if (!c.name.startsWith(`${model.prefix}_c${i}_`)) continue;
     const b = c.count * (size[c.ctype] ?? 4);
-    if (/_(weights|wcols)$/.test(c.name)) out.weights += b;
+    if (/_(weights|wcols|wbytes)$/.test(c.name)) out.weights += b;
     else if (/_(thresholds|kinds|dirs|dmin|e|fmask|omask)$/.test(c.name)) out.thresholds += b;
     else out.other += b;
   }

@@ -24,6 +24,10 @@ const EXTRA: NetCase[] = [
   // short rows: 1, 2, 3 and 4 words per window, odd channel counts
   { seed: 23, c0: 1, h: 5, layers: [{ m: 31, k: 1, s: 1, pad: 0 }, { m: 65, k: 1, s: 1, pad: 0 }, { m: 95, k: 1, s: 1, pad: 0 }, { m: 97, k: 1, s: 2, pad: 0 }], dense: 9 },
   // bit-sliced layers (≥ 3/4 of the 32-channel lanes) with pad values +1 and −1, strided, and pooled with a border
+  // int8 inputs with a zero point: a padded 3x3 first layer (tables per pixel) and a dense one over the
+  // whole input read in place (N = 64 taps, 40 channels in blocks)
+  { seed: 25, c0: 3, h: 6, quant: { dtype: 'int8', scale: 1, divisor: 16, zeroPoint: -7 }, layers: [{ m: 33, k: 3, s: 1, pad: 1 }, { m: 32, k: 3, s: 2, pad: 1 }], dense: 4 },
+  { seed: 26, c0: 1, h: 8, quant: { dtype: 'int8', scale: 1, divisor: 16, zeroPoint: 3 }, layers: [{ m: 70, k: 8, s: 1, pad: 0 }, { m: 32, k: 1, s: 1, pad: 0 }], dense: 3 },
   { seed: 24, c0: 2, h: 8, layers: [{ m: 32, k: 3, s: 1, pad: 1 }, { m: 32, k: 3, s: 1, pad: 1, padValue: 1 }, { m: 30, k: 3, s: 2, pad: 1, padValue: -1 }, { m: 28, k: 3, s: 1, pad: 1, pool: 'before' }], dense: 5 },
 ];
 
@@ -34,7 +38,8 @@ function cases(variant: KernelVariant, n: number): VerifyCase[] {
     const g: Graph = buildNet(c);
     const r = rng(2000 + c.seed);
     const t = g.inputs[0].type;
-    const inputs = Array.from({ length: n }, () => tensor(t.dtype, t.shape, Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => Math.floor(r() * 256))));
+    const lo = t.dtype === 'int8' ? -128 : 0;
+    const inputs = Array.from({ length: n }, () => tensor(t.dtype, t.shape, Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => lo + Math.floor(r() * 256))));
     return { graph: g, inputs, prefix: `net${c.seed}_${variant.slice(0, 3)}`, kernels: variant };
   });
 }

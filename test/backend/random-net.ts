@@ -9,7 +9,11 @@ import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline } from '../../src/pass
 import { buildModel, rng, type NodeIn } from '../helpers/onnx-build.js';
 
 export interface Layer { m: number; k: number; s: number; pad: number; pool?: 'before' | 'after'; group?: number; padValue?: number }
-export interface NetCase { seed: number; c0: number; h: number; layers: Layer[]; dense: number; tail?: 'ArgMax' | 'TopK' }
+export interface NetCase {
+  seed: number; c0: number; h: number; layers: Layer[]; dense: number; tail?: 'ArgMax' | 'TopK';
+  /** The raw input (default uint8, x = q): e.g. int8 with a zero point. */
+  quant?: { dtype: 'uint8' | 'int8'; scale: number; divisor: number; zeroPoint: number };
+}
 
 export const CASES: NetCase[] = [
   { seed: 1, c0: 1, h: 9, layers: [{ m: 33, k: 3, s: 1, pad: 1, pool: 'after' }, { m: 64, k: 3, s: 1, pad: 0 }], dense: 10 },
@@ -82,7 +86,7 @@ export function buildNet(c: NetCase): Graph {
   }
   const bytes = buildModel({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, c.c0, c.h, c.h] }], outputs, nodes, initializers: inits });
   const g = runPipeline(runPipeline(importModelBytes(bytes), IMPORT_PIPELINE), NORMALIZE_PIPELINE);
-  return lowerGraph(g, { inputQuant: { dtype: 'uint8', scale: 1, divisor: 1, zeroPoint: 0 } });
+  return lowerGraph(g, { inputQuant: c.quant ?? { dtype: 'uint8', scale: 1, divisor: 1, zeroPoint: 0 } });
 }
 
 
