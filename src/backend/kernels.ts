@@ -436,12 +436,13 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
   const NU = Math.ceil(N / 4);
   const SC = n('SC'), SY = n('SY'), SX = n('SX');
   // a dense layer over the whole input in its memory order (an MLP's first layer): the window is x itself,
-  // read in place; else the window's values are gathered (at most 256 of them)
+  // read in place; else the window's values are gathered (at most 96 of them: 384 bytes of stack)
   const direct = OH === 1 && OW === 1 && PT === 0 && PL === 0 && SX * DW === 1 && SY * DH === KW && SC === KH * KW && N % 8 === 0;
-  if (!direct && NPAD > 256) return undefined;
-  // few groups (at most 16): every group's table at once and the channels outermost, each sum in a register,
-  // the bytes channel-major; else group pair by group pair over blocks of MB channels, the sums in acc[]
-  const perChannel = !direct && NGRP <= 16;
+  if (!direct && NPAD > 96) return undefined;
+  // few groups (at most 8: 512 bytes of tables): every group's table at once and the channels outermost,
+  // each sum in a register, the bytes channel-major; else group pair by group pair over blocks of MB
+  // channels, the sums in acc[]
+  const perChannel = !direct && NGRP <= 8;
   const MB = Math.min(M, 64);
   const words = constValues(model, l.weights as string);
   const bit = (m: number, t: number) => (t < N ? (words[(m * N + t) >> 5] >>> ((m * N + t) & 31)) & 1 : 0);
@@ -486,6 +487,8 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
     storeOp: pooled ? '&=' : '=', dtab: `${cn}_dmin`, fmask: `${cn}_fmask`, omask, wbytes: `${cn}_wbytes`,
     NB, NGRP, inside: sides.join(' && '), lutCode: lut.join(`\n${' '.repeat(perChannel ? 8 : 12)}`), pixelPartial: 'int-fast-pixel', direct,
     perChannel, sumExpr, MB,
+    // one block: no test of the block's end (cppcheck: known conditions)
+    blockEnd: M > MB ? `mb + ${MB} < ${M} ? mb + ${MB} : ${M}` : String(M), tailCond: M > MB ? `if (me == ${M}) ` : '',
     fastDecls: `int32_t oh, ow, m, d${perChannel ? '' : ', g'}${direct ? '' : ', j, kh, kw'}${padInit ? ', t' : ''};\n    ${direct ? '' : `int32_t v[${NPAD}];\n    `}int32_t lut[${perChannel ? 16 * NU : 32}];${perChannel ? '' : `\n    int32_t mb, acc[${MB}];`}${padInit}`,
     kernelComment: [`optimized kernel: +-1 weights as 4-bit indices (two per byte) into tables of the 16 signed sums of each group of 4`,
       ` * window values (v = x - zero point, 0 in the padding), built per pixel by doubling; s = sum over the ${NGRP} groups;`,
