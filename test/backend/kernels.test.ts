@@ -2,8 +2,8 @@
 // interpreter: the random nets (padding 0/±1, groups, strides, odd and non-multiple-of-32 channels) plus
 // shapes that reach the other code paths of the optimized kernels (long rows in a block loop, with and
 // without a gathered window, short rows of 1–4 words, odd output counts). On the host with sanitizers, and
-// under QEMU on Cortex-M4 (DSP: USAD8 finish), ESP32-C3 (rv32imc; and with Zbb) and Cortex-M0+ (two nets
-// per image: its 16 KiB of test RAM holds no more).
+// under QEMU on Cortex-M4 (DSP: USAD8 finish), Cortex-M55 (MVE: vectorized loops), ESP32-C3 (rv32imc; and
+// with Zbb) and Cortex-M0+ (two nets per image: its 16 KiB of test RAM holds no more).
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../../src/backend/emit.js';
 import type { KernelVariant } from '../../src/backend/kernels.js';
@@ -47,6 +47,7 @@ function cases(variant: KernelVariant, n: number): VerifyCase[] {
 const RUNS: { name: string; target: () => Target; tools: string[]; vectors: number }[] = [
   { name: 'host', target: () => loadTarget('host'), tools: ['gcc'], vectors: 12 },
   { name: 'cortex-m4', target: () => loadTarget('cortex-m4'), tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], vectors: 6 },
+  { name: 'cortex-m55', target: () => loadTarget('cortex-m55'), tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], vectors: 6 },
   { name: 'esp32c3', target: () => loadTarget('esp32c3'), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
   { name: 'esp32c3 + Zbb', target: () => withZbb(loadTarget('esp32c3')), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
 ];
@@ -111,5 +112,8 @@ describe('kernel selection', () => {
     expect(m0).toContain('"ira-algorithm=priority"');
     const zbb = emitC(g, withZbb(loadTarget('esp32c3')), { prefix: 'n' }).get('n.c')!;
     expect(zbb).not.toContain('bit-sliced');
+    // MVE: a window of a multiple of 4 words (here the last dense layer's) runs as a vectorizable loop
+    const mve = emitC(buildNet(EXTRA[2]), loadTarget('cortex-m55'), { prefix: 'n' }).get('n.c')!;
+    expect(mve).toContain('for the MVE vectorizer');
   });
 });
