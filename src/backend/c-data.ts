@@ -1,6 +1,7 @@
 // The C lowering data: from a lowered graph to the plain numbers the templates lay out. Every stride, word
 // count, loop bound, tail mask and constant array is computed here; the templates only print them.
-// Arena: one static buffer; every non-alias value gets an offset, first fit over lifetimes [def, last use].
+// Arena: one static buffer; every non-alias value gets an offset, first fit over lifetimes [def, last use]
+// (the best of three placement orders).
 import { fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor, TensorType } from '../ir/types.js';
@@ -174,20 +175,29 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const b = bufs.get(root.get(o) ?? '');
     if (b) b.last = nodes.length;
   }
-  const placed: Buf[] = [];
-  let arenaBytes = 0;
-  for (const b of bufs.values()) {
-    const live = placed.filter((p) => p.def <= b.last && b.def <= p.last).sort((x, y) => x.offset - y.offset);
-    let off = 0;
-    for (const p of live) {
-      if (off + b.bytes <= p.offset) break;
-      off = Math.max(off, (p.offset + p.bytes + 7) & ~7);
+  // First fit (8-byte aligned) over a few orders of the buffers: creation, largest first, longest-lived first;
+  // the smallest arena wins (the first order on ties, so the layout is stable)
+  const place = (order: Buf[]): { size: number; offsets: Map<Buf, number> } => {
+    const placed: { b: Buf; off: number }[] = [];
+    let size = 0;
+    for (const b of order) {
+      const live = placed.filter((p) => p.b.def <= b.last && b.def <= p.b.last).sort((x, y) => x.off - y.off);
+      let off = 0;
+      for (const p of live) {
+        if (off + b.bytes <= p.off) break;
+        off = Math.max(off, (p.off + p.b.bytes + 7) & ~7);
+      }
+      placed.push({ b, off });
+      size = Math.max(size, (off + b.bytes + 7) & ~7);
     }
-    b.offset = off;
-    placed.push(b);
-    arenaBytes = Math.max(arenaBytes, (off + b.bytes + 7) & ~7);
-  }
-  arenaBytes = Math.max(arenaBytes, 8);
+    return { size, offsets: new Map(placed.map((p) => [p.b, p.off])) };
+  };
+  const all = [...bufs.values()];
+  const orders = [all, [...all].sort((x, y) => y.bytes - x.bytes || x.def - y.def),
+    [...all].sort((x, y) => (y.last - y.def) - (x.last - x.def) || y.bytes - x.bytes || x.def - y.def)];
+  const best = orders.map(place).reduce((a, b) => (b.size < a.size ? b : a));
+  for (const [b, off] of best.offsets) b.offset = off;
+  const arenaBytes = Math.max(best.size, 8);
   let arenaLowerBound = 0;
   for (let i = 0; i <= nodes.length; i++) {
     let live = 0;

@@ -128,6 +128,8 @@ the last layers' int32 sums and float outputs) whose lifetimes [made, last read]
 can be smaller, and the input image is the caller's. The gap is the stack: the optimized kernels' documented
 scratch (the gathered window \`a_buf\`, K words, where a window crosses the padding or is not contiguous; the
 bit-sliced kernel's block carries \`cyb\`, K words, 2K on Armv6-M; for the example CNN's K = 18 layer 144
-bytes, 216 on M0+), their spilled temporaries and saved registers, and the callers' frames (the fused pooled
-kernels keep no row of sums), plus any first-fit slack.
+bytes, 216 on M0+; the first layer's tables and window, IntConvFast, at most 768 bytes), their spilled
+temporaries and saved registers, and the callers' frames (the fused pooled
+kernels keep no row of sums), plus any slack of the first-fit placement and its 8-byte alignment (the
+best of three placement orders is kept: the example models reach the bound exactly).
 `;
