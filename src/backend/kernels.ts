@@ -636,7 +636,8 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
 function slicedComment(K: number, B: number, fused: boolean, pooled: boolean, l: Layer): string {
   void fused;
   return [`optimized kernel, bit-sliced across 32 output channels: for each of the ${K} window words and each of its`,
-    ` * bits, the 32 channels' weight bits XOR the activation bit, counted lane-wise by a Harley-Seal carry-save tree`,
+    ` * bits, the 32 channels' weight bits XOR the activation bit (bits in pairs: the odd column holds the pair's XOR),`,
+    ` * counted lane-wise by a Harley-Seal carry-save tree`,
     ` * into ${B} bit planes of d (derivation in src/backend/kernels.ts); bit = (d >= D[class][m]) XOR fmask[m], by a`,
     ` * bit-sliced borrow over D's planes${pooled ? `; the ${l.PKH}x${l.PKW} max/min pool before the threshold is an AND` : ''}`,
     pooled ? ' * (or, by De Morgan, an OR) of the conv pixels\' bits: out = AND(bits ^ fmask) ^ omask' : '',
