@@ -596,7 +596,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   if (target.arch === 'armv6-m' && keep && LV === 4 && PAIR) {
     const c = out.join(`\n${' '.repeat(4)}`);
     out.length = 0;
-    out.push('#if defined(__GNUC__)', '{', '    const uint32_t a2 = a ^ (a >> 1);', '    uint32_t rt, rx, rv, rp1, rp2, rp3;');
+    out.push('#if defined(__GNUC__) && !defined(__clang__)', '{', '    const uint32_t a2 = a ^ (a >> 1);', '    uint32_t rt, rx, rv, rp1, rp2, rp3;');
     for (let h = 0; h < 2; h++) {
       // gcc hands Thumb-1 inline assembly to the assembler in divided syntax unless told otherwise
       out.push(`    __asm__ (`, ...['.syntax unified', ...thumb1Block(16 * h)].map((i) => `        "${i}\\n\\t"`),
