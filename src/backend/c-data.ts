@@ -17,6 +17,9 @@ const CTYPE: Partial<Record<DType, string>> = {
 };
 const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, float32: 4, int64: 8 };
 
+/** Bytes of each C element type the constant arrays use (the generated file's sizes, for the accounts). */
+export const CTYPE_BYTES: Readonly<Record<string, number>> = { uint32_t: 4, int32_t: 4, float: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
+
 export interface ConstArray { name: string; ctype: string; count: number; body: string }
 export interface Layer { partial: string; fn: string; comment: string; call: string; [k: string]: unknown }
 /** One output of a layer as a debug build writes it: the lowered node and tensor, its C buffer and size. */

@@ -20,7 +20,8 @@
 //   - bit-sliced across 32 output channels (slicedParts), without a popcount instruction: a lane-wise
 //     carry-save count of (weight column XOR activation-bit mask) over the window's bits, compared with D's
 //     bit planes by a borrow chain.
-import type { CModel, ConstArray, Layer } from './c-data.js';
+import { popcount32, tailMask } from '../numeric/bits.js';
+import { CTYPE_BYTES, type CModel, type ConstArray, type Layer } from './c-data.js';
 import type { Target } from './target.js';
 
 export type KernelVariant = 'reference' | 'optimized';
@@ -36,8 +37,6 @@ function constValues(model: CModel, name: string): number[] {
   if (vals.length !== c.count || vals.some((v) => !Number.isInteger(v))) throw new Error(`kernels: cannot read constant ${name}`);
   return vals;
 }
-
-const BYTES: Record<string, number> = { uint32_t: 4, int32_t: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
 
 /**
  * Emits C for d_c = Σ_k popcount(act(k) XOR w_c[k]) for each channel c, as straight-line code. Each
@@ -221,6 +220,11 @@ function edgeClasses(n: number, S: number, P: number, K: number, D: number, size
   return { of, inside };
 }
 
+/** The C test that a tap (ih, iw) lies in the padding: the layer's own row and column tests (c-data.ts). */
+function tapOutside(l: Layer): string {
+  return [l.HOUT, l.WOUT].filter((t) => t).map((t) => `(${String(t)})`).join(' || ');
+}
+
 /** At most this many border classes (row classes × column classes) per layer; more keep the reference kernel. */
 const MAX_CLASSES = 64;
 
@@ -269,8 +273,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     return [g.declarations(), ...g.lines].filter((s) => s !== '').join('\n');
   };
   const wt = constValues(model, l.weights as string);
-  const pc = (v: number) => { let x = v >>> 0, c = 0; while (x) { x &= x - 1; c++; } return c; };
-  const tail = CG % 32 === 0 ? 0xffffffff : (2 ** (CG % 32)) - 1;
+  const tail = tailMask(CG);
   // E[class][m]: s = E − 2d for d counted over the gathered window (zero words in the padding). A padded tap
   // adds popcount(w_tap) to d and, with pad value p, p·Σ w_tap (±1 values) to s: E = CG·taps + 2·Σ popcount + p·Σ w
   const E: number[][] = [];
@@ -284,8 +287,8 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
             if (rows.inside[r][kh] && cols.inside[c][kw]) { taps++; continue; }
             for (let k = 0; k < CGW; k++) {
               const v = wt[(m * KH * KW + kh * KW + kw) * CGW + k];
-              const bits = k === CGW - 1 ? pc(v & tail) : pc(v);
-              pcs += sliced ? bits : pc(v);
+              const bits = popcount32(k === CGW - 1 ? v & tail : v);
+              pcs += sliced ? bits : popcount32(v);
               wsum += (k === CGW - 1 && CG % 32 !== 0 ? CG % 32 : 32) - 2 * bits;
             }
           }
@@ -298,7 +301,6 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   const drop: string[] = [];
   const add: ConstArray[] = [];
   const cn = `${l.fn}`.replace(/_l(\d+)_.*$/, '_c$1');
-  const MW = NG;
   // bits of d's counter in the sliced kernel (l0..l4 are the carry-save levels, h5.. the high planes)
   const B = Math.max(6, Math.floor(Math.log2(DMAX + 1)) + 1);
   let dtab: string, dtype = 'int32_t', fmask = '', omask = '';
@@ -337,10 +339,10 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map((v) => String(v - 1)), 12) });
     }
     fmask = `${cn}_fmask`;
-    add.push({ name: fmask, ctype: 'uint32_t', count: MW, body: lines(A.map(hexw), 6) });
+    add.push({ name: fmask, ctype: 'uint32_t', count: NG, body: lines(A.map(hexw), 6) });
     if (O.some((v) => v !== 0)) {
       omask = `${cn}_omask`;
-      add.push({ name: omask, ctype: 'uint32_t', count: MW, body: lines(O.map(hexw), 6) });
+      add.push({ name: omask, ctype: 'uint32_t', count: NG, body: lines(O.map(hexw), 6) });
     }
     drop.push(l.thresholds as string, l.kinds as string);
     if (pooled) drop.push(l.dirs as string);
@@ -365,10 +367,11 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     classExpr = parts.join(' + ') || '0';
   }
   // the interior window's words into a_buf: unrolled for a short window, else tap by tap
+  const nl = `\n${' '.repeat(border ? 8 : 4)}`;
   const copyCode = !gather ? '' : K <= UNROLL_MAX
-    ? Array.from({ length: K }, (_, k) => `a_buf[${k}] = xb[${off(k)}];`).join(`\n${' '.repeat(border ? 8 : 4)}`)
-    : `for (kh = 0; kh < ${KH}; kh++) {\n${' '.repeat(border ? 8 : 4)}    for (kw = 0; kw < ${KW}; kw++) {\n${' '.repeat(border ? 8 : 4)}        for (k = 0; k < ${CGW}; k++) a_buf[(kh * ${KW} + kw) * ${CGW} + k] = xb[(kh * ${DH * W} + kw * ${DW}) * ${CW} + k];\n${' '.repeat(border ? 8 : 4)}    }\n${' '.repeat(border ? 8 : 4)}}`;
-  const vars = ['oh', 'ow', sliced ? 'g' : 'm', ...(large || gather || sliced ? ['k'] : []), ...(gather && (border || !( K <= UNROLL_MAX)) ? ['kh', 'kw'] : [])];
+    ? Array.from({ length: K }, (_, k) => `a_buf[${k}] = xb[${off(k)}];`).join(nl)
+    : `for (kh = 0; kh < ${KH}; kh++) {${nl}    for (kw = 0; kw < ${KW}; kw++) {${nl}        for (k = 0; k < ${CGW}; k++) a_buf[(kh * ${KW} + kw) * ${CGW} + k] = xb[(kh * ${DH * W} + kw * ${DW}) * ${CW} + k];${nl}    }${nl}}`;
+  const vars = ['oh', 'ow', sliced ? 'g' : 'm', ...(large || gather || sliced ? ['k'] : []), ...(gather && (border || K > UNROLL_MAX) ? ['kh', 'kw'] : [])];
   const decls = [`int32_t ${vars.join(', ')};`, gather ? `uint32_t a_buf[${K}];` : ''].filter((s) => s !== '').join('\n    ');
   const layer: Layer = {
     ...l, partial: 'XnorConvFast', fused, pooled, border, K, CGT, MMAIN: M - (M % CH), CH, rest: M % CH !== 0,
@@ -377,9 +380,9 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     // after the last word's M mod 32 channels their bits sit at the top of the word
     tailWord: M % 32 ? `(word >> ${32 - (M % 32)})` : 'word',
     storeCode: Array.from({ length: CH }, (_, c) => `yp[m${c ? ` + ${c}` : ''}] = dp[m${c ? ` + ${c}` : ''}] - 2 * d${c};`).join('\n        '),
-    MW, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
-    storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? MW : M,
-    interior: sides.join(' && '), fastDecls: decls, copyCode,
+    MW: NG, MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, dtab, dtype, fmask, omask, classExpr,
+    storeOp: pooled ? '&=' : '=', yt: fused ? 'uint32_t' : 'int32_t', YW: fused ? NG : M,
+    interior: sides.join(' && '), tapOutside: tapOutside(l), fastDecls: decls, copyCode,
     setAp: gather ? 'const uint32_t *ap = a_buf;' : large || sliced ? 'const uint32_t *ap = xb;' : '',
     clsStride: sliced ? NG * B : M,
     pixelPartial: 'xnor-fast-pixel',
@@ -387,7 +390,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       channelsPartial: 'xnor-fast-channels',
       pairBody: indent(body(CH), 12), singleBody: indent(body(1), 12),
     }),
-    kernelComment: sliced ? slicedComment(K, B, fused, pooled, l) : channelComment(K, popcnt, dsp, fused, pooled, border, l, vectorLoop),
+    kernelComment: sliced ? slicedComment(K, B, pooled, l) : channelComment(K, popcnt, dsp, fused, pooled, border, l, vectorLoop),
   };
   return { layer, drop, add };
 }
@@ -411,7 +414,7 @@ function poolMasks(kind: number[], dirs: number[], M: number, pooled: boolean): 
   return { A, O };
 }
 
-/** Largest |x − zero_point| of an input element type, or undefined (no fast integer kernel). */
+/** The value range of an integer input element type (other types: no fast integer kernel). */
 const INT_RANGE: Record<string, [number, number]> = { uint8_t: [0, 255], int8_t: [-128, 127], int16_t: [-32768, 32767], uint16_t: [0, 65535] };
 
 /**
@@ -482,14 +485,12 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
     : [0, 1].flatMap((h) => lutFor((i) => (direct ? `((int32_t)xg[${4 * h + i}] - (${ZP}))` : `vg[${4 * h + i}]`), 16 * h));
   const nib = (w: string, g: number) => (g % 2 ? `(${w} >> 4)` : `(${w} & 15u)`);
   const sumExpr = Array.from({ length: NU }, (_, g) => `lut[${g ? `${16 * g}u + ` : ''}${nib(`wb[${g >> 1}]`, g)}]`).join(' + ');
-  const sides = [PT > 0 ? 'ih >= 0' : '', (OH - 1) * SH - PT + (KH - 1) * DH + 1 > H ? `ih < ${H}` : '',
-    PL > 0 ? 'iw >= 0' : '', (OW - 1) * SW - PL + (KW - 1) * DW + 1 > W ? `iw < ${W}` : ''].filter((t) => t !== '');
   const padInit = NPAD > N ? `\n    for (t = ${N}; t < ${NPAD}; t++) v[t] = 0;` : '';
   const layer: Layer = {
     ...l, partial: 'IntConvFast', pooled, border: false, fused: true, yt: 'uint32_t', YW: Math.ceil(M / 32),
     MW: Math.ceil(M / 32), MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, tailWord: M % 32 ? `(word >> ${32 - (M % 32)})` : 'word',
     storeOp: pooled ? '&=' : '=', dtab: `${cn}_dmin`, fmask: `${cn}_fmask`, omask, wbytes: `${cn}_wbytes`,
-    NB, NGRP, inside: sides.join(' && '), lutCode: lut.join(`\n${' '.repeat(perChannel ? 8 : 12)}`), pixelPartial: 'int-fast-pixel', direct,
+    NB, NGRP, tapOutside: tapOutside(l), lutCode: lut.join(`\n${' '.repeat(perChannel ? 8 : 12)}`), pixelPartial: 'int-fast-pixel', direct,
     perChannel, sumExpr, MB,
     // one block: no test of the block's end (cppcheck: known conditions)
     blockEnd: M > MB ? `mb + ${MB} < ${M} ? mb + ${MB} : ${M}` : String(M), tailCond: M > MB ? `if (me == ${M}) ` : '',
@@ -516,7 +517,6 @@ const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
 function slicedParts(target: Target, B: number, wt: number[], M: number, K: number, CG: number, CGW: number,
   name: string, add: ConstArray[], drop: string[], weights: string): Record<string, unknown> {
   const NG = Math.ceil(M / 32);
-  const PAIR = true;
   const cols: number[] = [];
   for (let g = 0; g < NG; g++) {
     for (let k = 0; k < K; k++) {
@@ -527,7 +527,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
           if (j < valid && (wt[(32 * g + lane) * K + k] >>> j) & 1) w = (w | (1 << lane)) >>> 0;
         }
         // pair encoding: the odd bit's column holds the XOR of the pair's two columns
-        cols.push(PAIR && j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
+        cols.push(j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
       }
     }
   }
@@ -574,26 +574,17 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   // Level 0 takes the bits in pairs (2i, 2i + 1), pair-encoded: with t_a, t_b the pair's two words and
   // x = t_a ^ t_b = (w_a ^ w_b) ^ mask(bit 2i of a2), a2 = a ^ (a >> 1), the full adder with l0 is
   // lo = l0 ^ x, hi = maj(l0, t_a, t_b) = t_a ^ ((t_a ^ l0) & x): 4 operations instead of 5 and one XOR
-  if (PAIR) {
-    out.push('const uint32_t a2 = a ^ (a >> 1);');
-    for (let j = 0; j < 32; j += 2) {
-      const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
-      out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
-        `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
-      feed(1, hi);
-      if ((j + 2) % (1 << LV) === 0) ripple();
-    }
-  } else {
-    for (let j = 0; j < 32; j++) {
-      const t = `t${n++}`;
-      out.push(`const uint32_t ${t} = wc[${j}] ^ ${mask('a', j)};`);
-      feed(0, t);
-      if ((j + 1) % (1 << LV) === 0) ripple();
-    }
+  out.push('const uint32_t a2 = a ^ (a >> 1);');
+  for (let j = 0; j < 32; j += 2) {
+    const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
+    out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
+      `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
+    feed(1, hi);
+    if ((j + 2) % (1 << LV) === 0) ripple();
   }
   // Armv6-M: each 16-bit block as hand-allocated Thumb-1 (GCC inline assembly; the C above otherwise): all
   // eight low registers (a, a2, wc, l0, l1 and three temporaries), l2, l3 and the pending carries in high ones
-  if (target.arch === 'armv6-m' && keep && LV === 4 && PAIR) {
+  if (target.arch === 'armv6-m' && keep && LV === 4) {
     const c = out.join(`\n${' '.repeat(4)}`);
     out.length = 0;
     out.push('#if defined(__GNUC__) && !defined(__clang__)', '{', '    const uint32_t a2 = a ^ (a >> 1);', '    uint32_t rt, rx, rv, rp1, rp2, rp3;');
@@ -680,8 +671,7 @@ function thumb1Block(j0: number): string[] {
   return out;
 }
 
-function slicedComment(K: number, B: number, fused: boolean, pooled: boolean, l: Layer): string {
-  void fused;
+function slicedComment(K: number, B: number, pooled: boolean, l: Layer): string {
   return [`optimized kernel, bit-sliced across 32 output channels: for each of the ${K} window words and each of its`,
     ` * bits, the 32 channels' weight bits XOR the activation bit (bits in pairs: the odd column holds the pair's XOR),`,
     ` * counted lane-wise by a Harley-Seal carry-save tree`,
@@ -725,8 +715,8 @@ export function selectKernels(model: CModel, target: Target, variant: KernelVari
     else if (l.partial === 'XnorConv' || l.partial === 'XnorConvThreshold' || pooled) f = fastLayer({ ...model, consts }, l, target);
     if (!f) return l;
     const dropped = consts.filter((c) => f.drop.includes(c.name));
-    constBytes -= dropped.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);
-    constBytes += f.add.reduce((s, c) => s + c.count * (BYTES[c.ctype] ?? 4), 0);
+    constBytes -= dropped.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
+    constBytes += f.add.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
     consts = [...consts.filter((c) => !f.drop.includes(c.name)), ...f.add];
     return f.layer;
   });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildCModel, type CModel, type Layer } from '../backend/c-data.js';
+import { buildCModel, CTYPE_BYTES, type CModel, type Layer } from '../backend/c-data.js';
 import { emitC, render, TEMPLATES_DIR } from '../backend/emit.js';
 import { selectKernels, type KernelVariant } from '../backend/kernels.js';
 import type { Emulator, Target } from '../backend/target.js';
@@ -104,10 +104,9 @@ function layerMacs(l: Layer): { bin: number; int: number } {
 function layerConsts(model: CModel, l: Layer): { weights: number; thresholds: number; other: number } {
   const i = /_l(\d+)_/.exec(l.fn)?.[1];
   const out = { weights: 0, thresholds: 0, other: 0 };
-  const size: Record<string, number> = { uint32_t: 4, int32_t: 4, float: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
   for (const c of model.consts) {
     if (!c.name.startsWith(`${model.prefix}_c${i}_`)) continue;
-    const b = c.count * (size[c.ctype] ?? 4);
+    const b = c.count * (CTYPE_BYTES[c.ctype] ?? 4);
     if (/_(weights|wcols|wbytes)$/.test(c.name)) out.weights += b;
     else if (/_(thresholds|kinds|dirs|dmin|e|fmask|omask)$/.test(c.name)) out.thresholds += b;
     else out.other += b;
