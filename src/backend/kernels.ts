@@ -248,7 +248,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
   // the emulated Cortex-M55: the example MLP's K = 8 rows 8.2 -> 5.9 per 32 MACs; K = 9 and 18 stay bit-sliced)
   const vectorLoop = target.features.mve && (KH * KW * CGW) % 4 === 0;
   const popcnt = target.features.popcountInstruction || vectorLoop;
-  const dsp = target.features.dsp && target.family === 'cortex-m';
+  const dsp = target.features.usad8;
   const large = K > UNROLL_MAX || vectorLoop;
   // output channels per pass, sharing each activation load: 8 with a popcount instruction (few registers per
   // channel), 2 with the carry-save tree (four spill on Cortex-M4's registers)
@@ -535,10 +535,10 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   add.push({ name, ctype: 'uint32_t', count: cols.length, body: lines(cols.map(hexw), 6) });
   // the mask of bit j: SBFX where the core has it (Armv7-M and later), else a shift pair on int32_t, whose
   // arithmetic right shift the generated file checks at compile time (C99 leaves it to the implementation)
-  const sbfx = target.family === 'cortex-m' && target.arch !== 'armv6-m';
+  const sbfx = target.features.sbfx;
   // carry-save levels kept across the window's words: 5 (blocks of 32 bits), 4 on Armv6-M's 8 low registers
   // (blocks of 16 bits, in Thumb-1 assembly below)
-  const LV = target.arch === 'armv6-m' ? 4 : 5;
+  const LV = target.features.thumb1Only ? 4 : 5;
   const NBK = 32 >> LV;
   const mask = (a: string, j: number) => sbfx
     ? (j ? `(0u - ((${a} >> ${j}) & 1u))` : `(0u - (${a} & 1u))`)
@@ -584,7 +584,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
   }
   // Armv6-M: each 16-bit block as hand-allocated Thumb-1 (GCC inline assembly; the C above otherwise): all
   // eight low registers (a, a2, wc, l0, l1 and three temporaries), l2, l3 and the pending carries in high ones
-  if (target.arch === 'armv6-m' && keep && LV === 4) {
+  if (target.features.thumb1Only && keep && LV === 4) {
     const c = out.join(`\n${' '.repeat(4)}`);
     out.length = 0;
     out.push('#if defined(__GNUC__) && !defined(__clang__)', '{', '    const uint32_t a2 = a ^ (a >> 1);', '    uint32_t rt, rx, rv, rp1, rp2, rp3;');

@@ -12,6 +12,12 @@ export interface TargetFeatures {
   readonly popcountInstruction: boolean;
   readonly hardwareDivide: boolean;
   readonly fpu: 'none' | 'sp' | 'dp';
+  /** Arm's USAD8 (sum of absolute byte differences), used by the int8 first-layer kernels. */
+  readonly usad8: boolean;
+  /** Arm's SBFX (signed bit-field extract): a bit of a word as 0 or −1 in one instruction. */
+  readonly sbfx: boolean;
+  /** Only the 16-bit Thumb-1 instructions (Armv6-M): 8 low registers, the kernels' hand-allocated blocks. */
+  readonly thumb1Only: boolean;
 }
 
 export interface Emulator {
