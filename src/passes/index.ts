@@ -1,5 +1,8 @@
 // The ordered pass pipelines. A pass returns a new graph, or the very same object when it changed nothing;
 // the driver repeats each pass until it settles and treats one that never does as an internal error.
+// Every pass here is one walk over the graph that reaches its own fixed point, so it settles after one
+// changing round; the round limit is only a guard against a pass that cycles, and it grows with the graph
+// (a pass that did change one node per round would need as many rounds as there are nodes).
 import { bug } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import { verifyGraph } from '../ir/verify.js';
@@ -24,7 +27,10 @@ export const NORMALIZE_PIPELINE: readonly Pass[] = [
   { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
 ];
 
-const MAX_ROUNDS = 50;
+/** Rounds a pass may take on a graph: more than a pass that consumes one node or initializer per round needs. */
+export function maxRounds(g: Graph): number {
+  return g.nodes.length + g.initializers.size + 2;
+}
 
 export interface PipelineOptions {
   /** Largest tensor a pass may create (shape inference refuses bigger ones before allocating). */
@@ -36,13 +42,14 @@ export interface PipelineOptions {
 export function runPipeline(g: Graph, passes: readonly Pass[], opts: PipelineOptions = {}): Graph {
   for (const pass of passes) {
     let rounds = 0;
+    const limit = maxRounds(g);
     for (;;) {
       const next = pass.run(g, opts);
       if (next === g) break;
       verifyGraph(next, pass.name);
       opts.after?.(pass.name, next);
       g = next;
-      bug(++rounds < MAX_ROUNDS, `pass '${pass.name}' did not settle after ${MAX_ROUNDS} rounds`);
+      bug(++rounds < limit, `pass '${pass.name}' did not settle after ${limit} rounds`);
     }
   }
   return g;
