@@ -2,7 +2,7 @@
 // top-1 agreement, the accuracy of each, the fraction of identical activation bits per binary layer, and
 // the cause of every disagreement (an accumulator exactly at its threshold, Sign(0), float rounding).
 import { fail } from './errors.js';
-import { sizeOf, tensor } from './ir/tensor.js';
+import { normAxis, sizeOf, tensor } from './ir/tensor.js';
 import type { Graph, Tensor } from './ir/types.js';
 import { run } from './interp/run.js';
 import type { InputQuant } from './lower/lower.js';
@@ -44,13 +44,28 @@ export interface CheckReport {
 /** Builds float and raw inputs for each sample from raw integers (a data set of bytes). */
 export function sampleFromRaw(floatInput: { shape: readonly number[]; dtype?: string }, raw: ArrayLike<number>, q: InputQuant, loweredShape: readonly number[], label?: number): CheckSample {
   const n = sizeOf(floatInput.shape);
-  if (raw.length !== n) fail('BNNC_E020', `a sample holds ${raw.length} values; the model input takes ${n}`);
+  if (raw.length !== n) fail('BNNC_E050', `a sample holds ${raw.length} values; the model input takes ${n}`);
   // a model whose input is already 8-bit takes the raw values as they are
   if (floatInput.dtype === 'uint8' || floatInput.dtype === 'int8') {
     return { q: tensor(q.dtype, loweredShape, raw), x: tensor(floatInput.dtype, floatInput.shape, raw), label };
   }
   const x = tensor('float32', floatInput.shape, Array.from(raw, (v) => Math.fround(((v - q.zeroPoint) * q.scale) / q.divisor)));
   return { q: tensor(q.dtype, loweredShape, raw), x, label };
+}
+
+/**
+ * How many classes the model's first output names: every element of a float32 score output (its top-1
+ * is the class), or the length of the axis an ArgMax / TopK output indexes; undefined for anything else.
+ */
+export function outputClasses(float: Graph): number | undefined {
+  const out = float.outputs[0];
+  const type = float.types.get(out)!;
+  if (type.dtype === 'float32') return sizeOf(type.shape);
+  const n = float.nodes.find((m) => m.outputs.includes(out));
+  if (!n || n.domain !== '' || !(n.op === 'ArgMax' || (n.op === 'TopK' && n.outputs[1] === out))) return undefined;
+  const x = float.types.get(n.inputs[0])!.shape;
+  const axis = normAxis((n.attrs.axis as number | undefined) ?? (n.op === 'ArgMax' ? 0 : -1), x.length);
+  return axis === undefined ? undefined : x[axis];
 }
 
 function classOf(t: Tensor, floatIsScore: boolean): number {
@@ -130,6 +145,7 @@ export function checkModel(float: Graph, lowered: Graph, samples: Iterable<Check
     count++;
     onProgress?.(count);
   }
+  if (count === 0) fail('BNNC_E051', 'no samples to check: an agreement or accuracy of nothing means nothing');
   return {
     samples: count,
     float_accuracy: labelled ? fCorrect / labelled : undefined,

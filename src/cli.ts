@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, fail } from './errors.js';
 import { loadModel, lowerModel, parseInputQuant, type LoadOptions } from './compile.js';
-import { checkModel, type CheckSample, formatCheck, sampleFromRaw } from './check.js';
-import { readData } from './data/datasets.js';
-import { sizeOf } from './ir/tensor.js';
+import { checkModel, formatCheck } from './check.js';
+import { positiveInt } from './data/numbers.js';
+import { rawInputs, sampleSource } from './data/samples.js';
 import type { Graph } from './ir/types.js';
 import { emitC, listTargets, loadTarget, verifyOnTarget } from './backend/index.js';
 import { writeOutputDir } from './output.js';
@@ -51,10 +51,7 @@ interface ModelFlags {
 
 function loadOptions(o: ModelFlags, io: Io): LoadOptions {
   const shapes = parseInputShapes(o.inputShape ?? []);
-  const maxTensorBytes = o.maxTensorBytes === undefined ? undefined : Number(o.maxTensorBytes);
-  if (maxTensorBytes !== undefined && !(Number.isSafeInteger(maxTensorBytes) && maxTensorBytes > 0)) {
-    fail('BNNC_E019', `--max-tensor-bytes '${o.maxTensorBytes}': expected a positive integer`);
-  }
+  const maxTensorBytes = positiveInt('--max-tensor-bytes', o.maxTensorBytes);
   const dump = o.dumpAfter;
   const bw = o.binarizeWeights;
   return {
@@ -94,49 +91,9 @@ interface CheckFlags extends ModelFlags {
   inputOffset?: string;
 }
 
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) fail('BNNC_E019', `${flag} '${v}': expected a positive integer`);
-  return n;
-}
-
 /** The declared input quantization, else the one the model states with its own 8-bit input Quant. */
 function effectiveQuant(declared: InputQuant | undefined, float: Graph): InputQuant | undefined {
   return declared ?? modelInputQuant(float)?.quant;
-}
-
-/** Samples for `check`: raw bytes from a data file (idx, .npy, .pb), or seeded random bytes. */
-function* checkSamples(float: Graph, lowered: Graph, o: CheckFlags): Generator<CheckSample> {
-  const q = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) ?? modelInputQuant(float)?.quant
-    ?? parseInputQuant('1', undefined, lowered.inputs[0].type.dtype === 'int8' ? 'int8' : 'uint8');
-  if (!q) return;
-  const inShape = float.inputs[0].type.shape;
-  const per = sizeOf(inShape);
-  const lShape = lowered.inputs[0].type.shape;
-  const limit = positiveInt('--limit', o.limit) ?? Infinity;
-  if (o.data) {
-    const data = readData(o.data);
-    const labels = o.labels ? readData(o.labels) : undefined;
-    const n = Math.floor(sizeOf(data.shape) / per);
-    if (n * per !== sizeOf(data.shape)) fail('BNNC_E020', `'${o.data}' holds ${sizeOf(data.shape)} values, not a whole number of ${per}-value samples`);
-    if (labels && sizeOf(labels.shape) !== n) fail('BNNC_E020', `'${o.labels}' holds ${sizeOf(labels.shape)} labels for ${n} samples`);
-    for (let i = 0; i < Math.min(n, limit); i++) {
-      const raw = data.data.subarray(i * per, (i + 1) * per);
-      for (const v of raw) {
-        if (!Number.isInteger(v) || (q.dtype === 'uint8' ? v < 0 || v > 255 : v < -128 || v > 127)) {
-          fail('BNNC_E020', `sample ${i} of '${o.data}' holds ${v}, not a raw ${q.dtype} value; give raw bytes with --input-scale saying how they map to the model input`);
-        }
-      }
-      yield sampleFromRaw(float.inputs[0].type, raw, q, lShape, labels ? labels.data[i] : undefined);
-    }
-    return;
-  }
-  const n = Math.min(positiveInt('--random', o.random ?? '100')!, limit);
-  let seed = Number(o.seed) >>> 0;
-  const next = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed >>> 24; };
-  const [lo, span] = q.dtype === 'uint8' ? [0, 256] : [-128, 256];
-  for (let i = 0; i < n; i++) yield sampleFromRaw(float.inputs[0].type, Array.from({ length: per }, () => lo + (next() % span)), q, lShape);
 }
 
 export function buildProgram(io: Io): Command {
@@ -205,10 +162,10 @@ export function buildProgram(io: Io): Command {
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
       const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), portableMath: target.family !== 'ts' });
-      const inputs = [...checkSamples(float, lowered, { ...o, random: o.random ?? (o.data ? undefined : '20') })].map((s) => s.q);
+      const inputs = rawInputs(sampleSource(float, lowered, parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), { ...o, random: o.random ?? (o.data ? undefined : '20') }));
       let report;
       try {
-        report = verifyOnTarget(lowered, target, inputs, { timeoutMs: positiveInt('--timeout', o.timeout) });
+        report = verifyOnTarget(lowered, target, [...inputs], { timeoutMs: positiveInt('--timeout', o.timeout) });
       } catch (e) {
         if (e instanceof CompileError) throw e;
         io.err(`bnnc: verify could not run on ${target.name}: ${(e as Error).message}\n`);
@@ -265,10 +222,12 @@ export function buildProgram(io: Io): Command {
     .action((model: string, o: CheckFlags) => {
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
-      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
+      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
+      const lowered = lowerModel(float, { ...lo, inputQuant });
+      const samples = sampleSource(float, lowered, inputQuant, o);
       const started = Date.now();
       const tty = (process.stderr as { isTTY?: boolean }).isTTY === true && !o.json;
-      const report = checkModel(float, lowered, checkSamples(float, lowered, o), (done) => {
+      const report = checkModel(float, lowered, samples, (done) => {
         if (tty && Date.now() - started > 1500 && done % 50 === 0) io.err(`\rchecking… ${done} samples`);
       });
       if (tty && Date.now() - started > 1500) io.err('\r\x1b[K');

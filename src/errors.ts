@@ -28,6 +28,8 @@ export const DIAGNOSTICS = {
   BNNC_E023: 'graph too large',
   BNNC_E030: 'layer is not binary',
   BNNC_E031: 'cannot lower this pattern',
+  BNNC_E050: 'data do not fit the model',
+  BNNC_E051: 'no data',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
