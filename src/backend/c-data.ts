@@ -60,7 +60,7 @@ function cIdent(s: string): string {
 
 /** Decimal with 9 significant digits: round-trips every float32 exactly through a correctly rounding compiler. */
 function cFloat(v: number): string {
-  if (!Number.isFinite(v)) fail('BNNC_E018', `constant ${v} cannot be written as C`);
+  if (!Number.isFinite(Math.fround(v))) fail('BNNC_E018', `constant ${v} cannot be written as C`);
   if (Object.is(v, -0)) return '-0.0f';
   const s = Math.fround(v).toPrecision(9);
   return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;

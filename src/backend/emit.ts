@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { fail } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import type { InputQuant } from '../lower/lower.js';
 import { buildCModel, type CModel } from './c-data.js';
@@ -26,7 +27,9 @@ export interface EmitOptions {
 function quantData(q: InputQuant | undefined): { zeroPoint: number; scale: string; formula: string } {
   if (!q) return { zeroPoint: 0, scale: '1.0f', formula: 'the model takes these integers as they are' };
   const scale = q.divisor === 1 ? `${q.scale}` : `${q.scale} / ${q.divisor}`;
-  const lit = Math.fround(q.scale / q.divisor).toPrecision(9);
+  const f = Math.fround(q.scale / q.divisor);
+  if (!Number.isFinite(f) || f === 0) fail('BNNC_E018', `the input scale ${q.scale} / ${q.divisor} is ${f} in float32, which C cannot use`);
+  const lit = f.toPrecision(9);
   return { zeroPoint: q.zeroPoint, scale: `${lit}f`, formula: `the model's float input x = (q - ${q.zeroPoint}) * ${scale}` };
 }
 
