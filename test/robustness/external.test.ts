@@ -92,9 +92,7 @@ describe('model files', () => {
     const big = join(root, 'huge.onnx');
     writeFileSync(big, '');
     truncateSync(big, MAX_MODEL_BYTES + 1); // sparse: no disk blocks
-    const t0 = performance.now();
     expectError(() => readModelFile(big), 'BNNC_E001', 'huge.onnx', `${MAX_MODEL_BYTES + 1} bytes`, 'at most 2 GiB');
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('a missing file or a folder (BNNC_E001)', () => {

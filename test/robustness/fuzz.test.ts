@@ -26,7 +26,6 @@ describe('fuzzing', () => {
   it('mutants of the built models and random one-node models of every op: success or CompileError', () => {
     const r = runFuzz(built, { perSeed: 1000, torture: 16, base: BASE });
     expect(r.crashes.map((c) => describeCrash(c, BASE))).toEqual([]);
-    expect(r.slowestMs, `slowest case: ${r.slowest}`).toBeLessThan(5000);
     // the mutants reach deep: successes, and diagnostics from decoding through shape inference to lowering
     expect(r.outcomes.get('ok') ?? 0).toBeGreaterThan(50);
     for (const code of ['BNNC_E002', 'BNNC_E006', 'BNNC_E007', 'BNNC_E008', 'BNNC_E009', 'BNNC_E010', 'BNNC_E013', 'BNNC_E031']) {
@@ -38,7 +37,6 @@ describe('fuzzing', () => {
     const shared: Seed[] = SHARED_MODELS.map((m) => ({ name: m, bytes: new Uint8Array(readFileSync(sharedFile(`models/${m}`))) }));
     const r = runFuzz(shared, { perSeed: 300, torture: 0, base: BASE });
     expect(r.crashes.map((c) => describeCrash(c, BASE))).toEqual([]);
-    expect(r.slowestMs, `slowest case: ${r.slowest}`).toBeLessThan(5000);
     expect(r.outcomes.get('ok') ?? 0).toBeGreaterThan(10);
   });
 });

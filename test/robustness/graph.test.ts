@@ -1,10 +1,11 @@
 // Broken graph structure: dangling names, duplicate producers, cycles, missing inputs, outputs and
 // attributes, attributes of the wrong kind, shape mismatches, version ranges, unsupported ops (all listed at
-// once), and a 50k-node chain that must sort in linear-ish time. Each error names the node or tensor.
+// once), and graphs of 50k nodes or 200k edges, whose sort is held to a constant number of reads per edge
+// (counted, not timed). Each error names the node or tensor.
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/ir/tensor.js';
-import type { DType } from '../../src/ir/types.js';
-import { importModelBytes } from '../../src/onnx/import.js';
+import type { DType, Node } from '../../src/ir/types.js';
+import { importModelBytes, sortTopologically } from '../../src/onnx/import.js';
 import { ATTR, encodeModel } from '../../src/onnx/proto.js';
 import { buildModel, type ModelIn, type NodeIn } from '../helpers/onnx-build.js';
 import { expectError, load } from './expect-error.js';
@@ -117,10 +118,8 @@ describe('cycles', () => {
         node: [{ name: 'top', opType: 'F0', domain: 'f', input: ['x'], output: ['y'] }],
       },
     });
-    const t0 = performance.now();
     expectError(() => importModelBytes(b), 'BNNC_E023', 'once local functions are inlined');
-    expect(performance.now() - t0).toBeLessThan(30_000);
-  }, 60_000);
+  });
 });
 
 describe('nodes missing what their op needs', () => {
@@ -240,23 +239,50 @@ describe('versions and unsupported operators', () => {
 });
 
 describe('scale', () => {
-  it('a chain of 50,000 nodes, listed backwards, imports in well under a second', () => {
+  // Work is counted, not timed: the sort's reads of node inputs and outputs (element by element) must stay
+  // within a constant per edge; a scan per node, as in a quadratic sort, would read n times as much.
+  const relu = (name: string, input: string[], output: string[]): Node => ({ name, op: 'Relu', domain: '', inputs: input, outputs: output, attrs: {} });
+
+  /** The nodes with every inputs/outputs array counting its element reads into `reads.n`. */
+  function counted(nodes: Node[]): { nodes: Node[]; reads: { n: number } } {
+    const reads = { n: 0 };
+    const watch = (a: readonly string[]) => new Proxy(a, {
+      get(t, k, r) {
+        if (typeof k === 'string' && /^\d+$/.test(k)) reads.n++;
+        return Reflect.get(t, k, r);
+      },
+    });
+    return { nodes: nodes.map((n) => ({ ...n, inputs: watch(n.inputs), outputs: watch(n.outputs) })), reads };
+  }
+  const edges = (nodes: Node[]) => nodes.reduce((a, n) => a + n.inputs.length + n.outputs.length, 0);
+
+  it.each([
+    ['a chain of 50,000 nodes listed backwards', Array.from({ length: 50_000 }, (_, i) => relu(`r${i}`, [i === 0 ? 'x' : `t${i - 1}`], [`t${i}`])).reverse()],
+    ['a node reading one tensor 200,000 times', [relu('h', ['x'], ['h']), { ...relu('cat', new Array(200_000).fill('h'), ['y']), op: 'Concat' }]],
+    ['a tensor read by 50,000 nodes', [relu('h', ['x'], ['h']), ...Array.from({ length: 50_000 }, (_, i) => relu(`o${i}`, ['h'], [`o${i}`]))]],
+  ] as [string, Node[]][])('%s sorts reading each input and output at most twice', (_, nodes) => {
+    const c = counted(nodes);
+    const order = sortTopologically(c.nodes, new Set(['x']), []);
+    expect(order).toHaveLength(nodes.length);
+    const made = new Set(['x']);
+    const late = order.filter((n) => { const ok = n.inputs.every((s) => made.has(s)); made.add(n.outputs[0]); return !ok; });
+    expect(late.map((n) => n.name)).toEqual([]); // every node after the producers of its inputs
+    expect(c.reads.n).toBeGreaterThan(0);
+    expect(c.reads.n).toBeLessThanOrEqual(2 * edges(nodes));
+  });
+
+  it('a chain of 50,000 nodes, listed backwards, imports in order', () => {
     const n = 50_000;
     const node = Array.from({ length: n }, (_, i) => ({ name: `r${i}`, opType: 'Relu', input: [i === 0 ? 'x' : `t${i - 1}`], output: [i === n - 1 ? 'y' : `t${i}`] })).reverse();
     const b = encodeModel({
       irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
       graph: { input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }] } } } }], output: [{ name: 'y' }], node },
     });
-    importModelBytes(b); // warm up the JIT
-    const t0 = performance.now();
     const g = importModelBytes(b);
-    const ms = performance.now() - t0;
-    expect(g.nodes[0].name).toBe('r0');
-    expect(g.nodes[n - 1].name).toBe(`r${n - 1}`);
-    expect(ms).toBeLessThan(1000);
+    expect(g.nodes.map((x) => x.name)).toEqual(Array.from({ length: n }, (_, i) => `r${i}`));
   });
 
-  it('a node reading one tensor 200,000 times imports in linear-ish time', () => {
+  it('a node reading one tensor 200,000 times imports', () => {
     const b = encodeModel({
       irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
       graph: {
@@ -264,21 +290,21 @@ describe('scale', () => {
         node: [{ opType: 'Relu', input: ['x'], output: ['h'] }, { opType: 'Concat', input: new Array(200_000).fill('h'), output: ['y'], attribute: [{ name: 'axis', type: ATTR.INT, i: 0 }] }],
       },
     });
-    const t0 = performance.now();
-    expect(importModelBytes(b).nodes).toHaveLength(2);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    const g = importModelBytes(b);
+    expect(g.nodes.map((x) => x.op)).toEqual(['Relu', 'Concat']);
+    expect(g.nodes[1].inputs).toHaveLength(200_000);
   });
 
-  it('a tensor read by 50,000 nodes sorts in linear-ish time too', () => {
+  it('a tensor read by 50,000 nodes imports, each reader after its producer', () => {
     const n = 50_000;
     const node = Array.from({ length: n }, (_, i) => ({ opType: 'Relu', input: ['h'], output: [`o${i}`] }));
-    node.unshift({ opType: 'Relu', input: ['x'], output: ['h'] });
+    node.push({ opType: 'Relu', input: ['x'], output: ['h'] });
     const b = encodeModel({
       irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
       graph: { input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }] } } } }], output: [{ name: 'o0' }], node },
     });
-    const t0 = performance.now();
-    importModelBytes(b);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    const g = importModelBytes(b);
+    expect(g.nodes).toHaveLength(n + 1);
+    expect(g.nodes[0].outputs).toEqual(['h']);
   });
 });
