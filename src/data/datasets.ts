@@ -1,7 +1,6 @@
-// Labelled and unlabelled input data for `check`, `verify` and the accuracy tests: MNIST/Fashion-MNIST idx
-// files (optionally gzip'ed), NumPy .npy arrays, and ONNX TensorProto .pb files. Only regular files are
-// read (a device such as /dev/zero never ends), at most MAX_DATA_BYTES of them (and as much decompressed),
-// and a header's size is checked against the file's before the body is read.
+// Input data for `check`, `verify` and the accuracy tests: idx (MNIST; gzip'ed too), NumPy .npy and ONNX
+// TensorProto .pb files. Only regular files of at most MAX_DATA_BYTES (a device such as /dev/zero never
+// ends), and as much once un-gzipped; a header's size is checked against the file's before the body is read.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fail } from '../errors.js';

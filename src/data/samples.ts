@@ -1,7 +1,6 @@
-// The inputs of `check` and `verify`: raw integers from a data file (idx, .npy, .pb) or seeded random
-// bytes. Every option and the whole data file are checked when the source is made; the samples themselves
-// are made one at a time as they are consumed, so memory does not grow with --random or --limit, and
-// both are capped at MAX_SAMPLES.
+// The inputs of `check` and `verify`: raw integers from a data file (idx, .npy, .pb) or seeded random bytes.
+// Options and the whole data file are checked up front; samples are made one at a time as they are
+// consumed, so memory does not grow with --random or --limit (both capped at MAX_SAMPLES).
 import { type CheckSample, outputClasses, sampleFromRaw } from '../check.js';
 import { fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
