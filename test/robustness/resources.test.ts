@@ -96,8 +96,8 @@ describe('sample counts', () => {
     expect(highWater).toBe(0); // never more samples made than checked
   });
 
-  it('check on the command line refuses --random 1e9 with a code (exit 2)', async () => {
-    const r = await cli('check', file('cli.onnx', tinyBnn()), '--input-scale', '1/255', '--random', '1e9');
+  it.each(['check', 'verify'])('%s on the command line refuses --random 1e9 with a code (exit 2), before making any', async (cmd) => {
+    const r = await cli(cmd, file('cli.onnx', tinyBnn()), ...(cmd === 'verify' ? ['-t', 'host'] : []), '--input-scale', '1/255', '--random', '1e9');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/BNNC_E019.*--random '1e9'.*1000000/);
     expect(made).toHaveBeenCalledTimes(0);
