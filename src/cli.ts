@@ -128,7 +128,7 @@ export function buildProgram(io: Io): Command {
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
       const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.family !== 'ts' });
       const files = emitC(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) });
-      writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}` });
+      writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}`, model });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
     });
 

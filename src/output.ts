@@ -1,47 +1,156 @@
-// Writes a generated output folder atomically: every file goes into a temporary sibling, which then
-// replaces the folder in one rename. A previous output stays as it was if anything fails; bnnc writes
-// nowhere but inside -o; a non-empty folder that bnnc did not create is replaced only with --force.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
-import { fail } from './errors.js';
+// Writes a generated output folder without ever losing a file bnnc did not write (docs/output.md).
+// -o is resolved through its symlinks and refused if it is the root, home, the working folder or above,
+// the model's folder or a repository; one writer at a time (a lock file); the files are staged in a
+// temporary folder inside -o, moved into place one rename each with the previous versions kept aside,
+// and the manifest is written last. Any failure before the last step restores the previous output.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { bug } from './errors.js';
+import { errno, io } from './output/fs.js';
+import { acquireLock, type Lock } from './output/lock.js';
+import { MARKER, manifestText, readPrevious, record, type FileRecord, type Previous } from './output/manifest.js';
+import { locateOutput, refuseDangerous, type OutputPlace } from './output/places.js';
+import { planOutput, STAGE_PREFIX, type Plan } from './output/plan.js';
 
-/** Marks a folder as bnnc's own output, so that a later run may replace it without --force. */
-export const MARKER = '.bnnc-output';
+export { MARKER } from './output/manifest.js';
 
-export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, opts: { force?: boolean; stamp: string }): void {
-  const target = resolve(dir);
+export interface OutputOptions {
+  /** overwrite bnnc's own files even where the user edited them; keep (and record) every foreign file */
+  force?: boolean;
+  /** who wrote the folder: "bnnc <version> <target>" */
+  stamp: string;
+  /** the input model file: its folder is refused */
+  model?: string;
+  /** the working and home folders checked against -o (default: the process's); tests pass throwaway ones */
+  cwd?: string;
+  home?: string;
+  /** test hook, called before each step of the commit; throwing there simulates a failure at that step */
+  onStep?: (step: string) => void;
+}
+
+export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, opts: OutputOptions): void {
   for (const name of files.keys()) {
-    // generated names are plain relative paths inside the folder
-    if (name === '' || name.startsWith('/') || name.split(/[\\/]/).some((p) => p === '..' || p === '') || name === MARKER) {
-      fail('BNNC_E019', `refusing to write '${name}': generated file names must stay inside the output folder`);
-    }
+    bug(/^[^/\\]+$/.test(name) && name !== '.' && name !== '..' && !name.startsWith('.bnnc-'), `generated file name '${name}' is not a plain file name`);
   }
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) fail('BNNC_E019', `-o '${dir}' exists and is not a folder`);
-    const entries = readdirSync(target);
-    if (entries.length > 0 && !entries.includes(MARKER) && !opts.force) {
-      fail('BNNC_E019', `-o '${dir}' exists, is not empty and was not written by bnnc; pass --force to replace it`);
-    }
-  }
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}-${Date.now().toString(36)}`;
-  const tmp = join(parent, `.${basename(target)}.bnnc-tmp-${tag}`);
-  const old = join(parent, `.${basename(target)}.bnnc-old-${tag}`);
+  const places = { cwd: opts.cwd ?? process.cwd(), home: opts.home ?? homedir(), model: opts.model };
+  const where = locateOutput(dir, places);
+  refuseDangerous(dir, where.real, places);
+  const created = createFolders(where);
+  const real = where.real;
+  let lock: Lock | undefined;
+  let stage: string | undefined;
+  let keepStage = false;
+  let done = false;
   try {
-    mkdirSync(tmp);
-    for (const [name, content] of [...files, [MARKER, `${opts.stamp}\n`] as const]) {
-      const path = join(tmp, name);
-      if (!path.startsWith(tmp + sep)) fail('BNNC_E019', `refusing to write '${name}' outside the output folder`);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, content);
+    lock = acquireLock(real);
+    const prev = readPrevious(real);
+    const plan = planOutput(real, dir, new Set(files.keys()), prev, opts.force === true);
+    for (const s of plan.stale) io('remove the leftover', join(real, s), () => rmSync(join(real, s), { recursive: true, force: true }));
+    stage = join(real, `${STAGE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+    for (const d of [stage, join(stage, 'new'), join(stage, 'old')]) io('create the folder', d, () => mkdirSync(d));
+    const records: Record<string, FileRecord> = {};
+    for (const [name, content] of files) {
+      const p = join(stage, 'new', name);
+      io('write', p, () => writeFileSync(p, content));
+      records[name] = record(content);
     }
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
+    lock.verify();
+    keepStage = commit(real, stage, [...files.keys()], plan, prev, records, opts) === 'unrestored';
+    done = true;
+  } finally {
+    quietly(() => { if (stage && !keepStage) rmSync(stage, { recursive: true, force: true }); });
+    quietly(() => lock?.release());
+    if (!done) for (const d of created.reverse()) quietly(() => rmdirSync(d));
+  }
+}
+
+/** Creates the missing folders of -o one level at a time (mkdir -p never returns on /proc). */
+function createFolders(where: OutputPlace): string[] {
+  const created: string[] = [];
+  let at = where.existing;
+  for (const part of where.missing) {
+    at = join(at, part);
+    const here = at;
+    try {
+      mkdirSync(here);
+      created.push(here);
+    } catch (e) {
+      if (errno(e) !== 'EEXIST' || !io('inspect', here, () => statSync(here)).isDirectory()) {
+        for (const d of created.reverse()) quietly(() => rmdirSync(d));
+        io('create the folder', here, () => { throw e; });
+      }
+    }
+  }
+  return created;
+}
+
+/**
+ * Moves the staged files into place. The marker first lists the old and the new records (so a run killed
+ * half-way leaves files a later run still recognises), then each present file is moved into the staging
+ * folder's old/ and the new one renamed over; files no longer generated go to old/ too; the final manifest
+ * comes last. On a failure every step is undone in reverse; 'unrestored' when that failed too.
+ */
+function commit(real: string, stage: string, names: string[], plan: Plan, prev: Previous, records: Record<string, FileRecord>, opts: OutputOptions): 'ok' | 'unrestored' {
+  const marker = join(real, MARKER);
+  const writeMarker = (text: string) => {
+    const t = join(stage, MARKER);
+    io('write', t, () => writeFileSync(t, text));
+    io('replace', marker, () => renameSync(t, marker));
+  };
+  const moved: { name: string; aside: boolean; removed: boolean }[] = [];
+  let markerTouched = false;
+  try {
+    opts.onStep?.('marker');
+    markerTouched = true;
+    writeMarker(manifestText(opts.stamp, prev.manifest?.files ?? {}, { pending: records, kept: prev.manifest?.kept }));
+    for (const name of names) {
+      opts.onStep?.(`place ${name}`);
+      const dest = join(real, name);
+      if (plan.replace.has(name)) io('move aside', dest, () => renameSync(dest, join(stage, 'old', name)));
+      moved.push({ name, aside: plan.replace.has(name), removed: false });
+      io('move into place', dest, () => renameSync(join(stage, 'new', name), dest));
+    }
+    for (const name of plan.remove) {
+      opts.onStep?.(`remove ${name}`);
+      io('remove', join(real, name), () => renameSync(join(real, name), join(stage, 'old', name)));
+      moved.push({ name, aside: true, removed: true });
+    }
+    opts.onStep?.('manifest');
+    writeMarker(manifestText(opts.stamp, records, { kept: plan.kept }));
+    return 'ok';
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (!existsSync(target) && existsSync(old)) renameSync(old, target);
+    const unrestored: string[] = [];
+    for (const m of moved.reverse()) {
+      const dest = join(real, m.name);
+      try {
+        if (m.aside) renameSync(join(stage, 'old', m.name), dest);
+        else if (!m.removed) unlinkSync(dest);
+      } catch (r) {
+        if (errno(r) !== 'ENOENT' || m.aside) unrestored.push(m.name);
+      }
+    }
+    if (markerTouched) {
+      try {
+        if (prev.text === undefined) unlinkSync(marker);
+        else writeMarker(prev.text);
+      } catch (r) {
+        if (errno(r) !== 'ENOENT') unrestored.push(MARKER);
+      }
+    }
+    if (unrestored.length) {
+      io(`restore the previous ${unrestored.join(', ')} (its copies are in '${join(stage, 'old')}') after another failure`, real, () => { throw e; });
+    }
     throw e;
   }
-  rmSync(old, { recursive: true, force: true });
+}
+
+/** Cleanup after the work is done or failed: a system error there must not hide the real outcome. */
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (errno(e) === undefined) throw e;
+  }
 }
