@@ -4,10 +4,10 @@
 // temporary folder inside -o, moved into place one rename each with the previous versions kept aside,
 // and the manifest is written last. Any failure before the last step restores the previous output.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { bug } from './errors.js';
+import { bug, fail } from './errors.js';
 import { errno, io } from './output/fs.js';
 import { acquireLock, type Lock } from './output/lock.js';
 import { MARKER, manifestText, readPrevious, record, type FileRecord, type Previous } from './output/manifest.js';
@@ -41,7 +41,6 @@ export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, 
   const real = where.real;
   let lock: Lock | undefined;
   let stage: string | undefined;
-  let keepStage = false;
   let done = false;
   try {
     lock = acquireLock(real);
@@ -57,9 +56,11 @@ export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, 
       records[name] = record(content);
     }
     lock.verify();
-    keepStage = commit(real, stage, [...files.keys()], plan, prev, records, opts) === 'unrestored';
+    commit(real, stage, [...files.keys()], plan, records, prev, opts);
     done = true;
   } finally {
+    // after a failure, old/ is empty unless undoing failed: then it holds the only previous versions
+    const keepStage = !done && stage !== undefined && quietly(() => readdirSync(join(stage!, 'old')).length > 0);
     quietly(() => { if (stage && !keepStage) rmSync(stage, { recursive: true, force: true }); });
     quietly(() => lock?.release());
     if (!done) for (const d of created.reverse()) quietly(() => rmdirSync(d));
@@ -90,45 +91,47 @@ function createFolders(where: OutputPlace): string[] {
  * Moves the staged files into place. The marker first lists the old and the new records (so a run killed
  * half-way leaves files a later run still recognises), then each present file is moved into the staging
  * folder's old/ and the new one renamed over; files no longer generated go to old/ too; the final manifest
- * comes last. On a failure every step is undone in reverse; 'unrestored' when that failed too.
+ * comes last. On a failure every step is undone in reverse and the error rethrown; when undoing fails too,
+ * BNNC_E042 names what could not be restored and where its previous version is (the staging folder's old/).
  */
-function commit(real: string, stage: string, names: string[], plan: Plan, prev: Previous, records: Record<string, FileRecord>, opts: OutputOptions): 'ok' | 'unrestored' {
+function commit(real: string, stage: string, names: string[], plan: Plan, records: Record<string, FileRecord>, prev: Previous, opts: OutputOptions): void {
   const marker = join(real, MARKER);
   const writeMarker = (text: string) => {
     const t = join(stage, MARKER);
     io('write', t, () => writeFileSync(t, text));
     io('replace', marker, () => renameSync(t, marker));
   };
-  const moved: { name: string; aside: boolean; removed: boolean }[] = [];
+  const moved: { name: string; aside: boolean; placed: boolean }[] = [];
   let markerTouched = false;
   try {
     opts.onStep?.('marker');
     markerTouched = true;
-    writeMarker(manifestText(opts.stamp, prev.manifest?.files ?? {}, { pending: records, kept: prev.manifest?.kept }));
+    writeMarker(manifestText(opts.stamp, prev.manifest?.files ?? {}, { pending: records, kept: plan.kept }));
     for (const name of names) {
       opts.onStep?.(`place ${name}`);
       const dest = join(real, name);
       if (plan.replace.has(name)) io('move aside', dest, () => renameSync(dest, join(stage, 'old', name)));
-      moved.push({ name, aside: plan.replace.has(name), removed: false });
+      const m = { name, aside: plan.replace.has(name), placed: false };
+      moved.push(m);
       io('move into place', dest, () => renameSync(join(stage, 'new', name), dest));
+      m.placed = true;
     }
     for (const name of plan.remove) {
       opts.onStep?.(`remove ${name}`);
       io('remove', join(real, name), () => renameSync(join(real, name), join(stage, 'old', name)));
-      moved.push({ name, aside: true, removed: true });
+      moved.push({ name, aside: true, placed: false });
     }
     opts.onStep?.('manifest');
     writeMarker(manifestText(opts.stamp, records, { kept: plan.kept }));
-    return 'ok';
   } catch (e) {
     const unrestored: string[] = [];
     for (const m of moved.reverse()) {
       const dest = join(real, m.name);
       try {
         if (m.aside) renameSync(join(stage, 'old', m.name), dest);
-        else if (!m.removed) unlinkSync(dest);
-      } catch (r) {
-        if (errno(r) !== 'ENOENT' || m.aside) unrestored.push(m.name);
+        else if (m.placed) unlinkSync(dest);
+      } catch {
+        unrestored.push(m.name);
       }
     }
     if (markerTouched) {
@@ -140,17 +143,18 @@ function commit(real: string, stage: string, names: string[], plan: Plan, prev: 
       }
     }
     if (unrestored.length) {
-      io(`restore the previous ${unrestored.join(', ')} (its copies are in '${join(stage, 'old')}') after another failure`, real, () => { throw e; });
+      fail('BNNC_E042', `${(e as Error).message}; then restoring the previous ${unrestored.join(', ')} failed too: the previous versions are in '${join(stage, 'old')}'`);
     }
     throw e;
   }
 }
 
 /** Cleanup after the work is done or failed: a system error there must not hide the real outcome. */
-function quietly(f: () => void): void {
+function quietly<T>(f: () => T): T | undefined {
   try {
-    f();
+    return f();
   } catch (e) {
     if (errno(e) === undefined) throw e;
+    return undefined;
   }
 }

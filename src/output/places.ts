@@ -2,7 +2,7 @@
 // the folder with all symlinks resolved (its realpath), because that is where the files land: a symlink
 // named by -o is followed, and refused when its target is refused.
 import { existsSync, lstatSync, readlinkSync, realpathSync, statfsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, parse, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { fail } from '../errors.js';
 import { errno, io, ioMaybe } from './fs.js';
 
@@ -73,6 +73,7 @@ function dangerous(real: string, places: Places): string | undefined {
   if (isAbove(real, cwd)) return 'a folder above the working folder';
   if (places.model !== undefined && real === realOrSelf(dirname(resolve(places.cwd, places.model)))) return 'the folder holding the input model';
   if (existsSync(join(real, '.git'))) return 'a folder holding .git (a repository)';
+  if (real.split(sep).includes('.git')) return "inside a repository's .git folder";
   return undefined;
 }
 

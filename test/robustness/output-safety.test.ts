@@ -3,9 +3,10 @@
 // never hangs on /proc, restores the previous output when a run fails, and cleans up after interrupted
 // runs. Every case runs in a throwaway folder with a throwaway home and working folder; the tests run as
 // root, so "cannot write" cases use paths that fail for root too (see docs/output.md for what is not covered).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { main } from '../../src/cli.js';
 import { MARKER, writeOutputDir, type OutputOptions } from '../../src/output.js';
 import { tensor } from '../../src/ir/tensor.js';
 import { buildModel } from '../helpers/onnx-build.js';
+import { available, ROOT as REPO } from '../helpers/resources.js';
 import { compileError, expectError } from './expect-error.js';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'bnnc-output-safety-'));
@@ -173,6 +175,7 @@ describe('places bnnc never writes into, even with --force', () => {
       [join(cwd, 'models'), 'the folder holding the input model'],
       ['models/', 'the folder holding the input model'],
       [join(cwd, 'repo'), 'a folder holding .git'],
+      [join(cwd, 'repo', '.git', 'bnnc'), "inside a repository's .git folder"],
     ];
     const before = tree(join(home, '..'));
     for (const [dir, why] of cases) expectError(() => write(dir, V1, { force: true }), 'BNNC_E040', why, 'not even with --force');
@@ -257,6 +260,26 @@ describe('a failed run leaves the previous output as it was', () => {
     expect(tree(out)).toEqual({ ...before, 'extra.yml': 'dir', 'extra.yml/f': 'user' });
   });
 
+  it('when undoing fails too (a folder put where a restored file goes), BNNC_E042 says where the previous versions are, and keeps them', () => {
+    const out = join(cwd, 'out');
+    write(out, V1);
+    const e = compileError(() => write(out, V2, {
+      onStep: (s) => {
+        if (s !== 'place m.h') return;
+        rmSync(join(out, 'm.c'));
+        mkdirSync(join(out, 'm.c'));
+        writeFileSync(join(out, 'm.c', 'f'), 'user');
+        throw new Error('injected');
+      },
+    }));
+    expect(e.code).toBe('BNNC_E042');
+    const at = /previous versions are in '([^']+)'/.exec(e.message)![1];
+    expect(e.message).toContain('injected; then restoring the previous m.c failed too');
+    expect(readFileSync(join(at, 'm.c'), 'utf8')).toBe(V1.get('m.c'));
+    expect(tree(out)['m.c/f']).toBe('user');
+    expect(tree(out)['m.h']).toBe(V1.get('m.h'));
+  });
+
   it('a failing run into a new folder removes the folders it made', () => {
     const out = join(cwd, 'a', 'b');
     expect(() => write(out, V1, { onStep: () => { throw new Error('injected'); } })).toThrow('injected');
@@ -303,6 +326,59 @@ describe('interrupted and concurrent runs', () => {
     writeFileSync(join(out, '.bnnc-lock'), `${deadPid()} ${host} 0123abcd\n`);
     write(out, V2);
     expect(withoutMarker(tree(out))).toEqual(Object.fromEntries(V2));
+  });
+});
+
+describe('two real processes', () => {
+  // A second process runs writeOutputDir from the sources (through Vite's SSR loader, which vitest brings):
+  // it can hold the lock while this process tries to write, or be killed with SIGKILL half-way.
+  const vite = (() => { try { return createRequire(join(REPO, 'package.json')).resolve('vite'); } catch { return undefined; } })();
+  const CHILD = join(ROOT, 'child.mjs');
+  writeFileSync(CHILD, `
+    const [vite, repo, args] = process.argv.slice(2);
+    const a = JSON.parse(args);
+    const { createServer } = await import(vite);
+    const server = await createServer({ root: repo, configFile: false, appType: 'custom', logLevel: 'silent',
+      server: { middlewareMode: true, hmr: false, watch: null }, optimizeDeps: { noDiscovery: true, include: [] } });
+    const { writeOutputDir } = await server.ssrLoadModule('/src/output.ts');
+    const fs = await import('node:fs');
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    writeOutputDir(a.out, new Map(a.files), { stamp: 'bnnc child', cwd: a.cwd, home: a.home, onStep: (s) => {
+      if (s !== a.step) return;
+      if (a.mode === 'die') process.kill(process.pid, 'SIGKILL');
+      fs.writeFileSync(a.ready, String(process.pid));
+      for (let i = 0; i < 12000 && !fs.existsSync(a.go); i++) Atomics.wait(nap, 0, 0, 10);
+    } });
+    await server.close();
+  `);
+  const args = (out: string, mode: string, step: string) => [CHILD, vite!, REPO, JSON.stringify({ out, cwd, home, mode, step, files: [...V2], ready: join(cwd, 'ready'), go: join(cwd, 'go') })];
+
+  it.runIf(available('vite (to run the sources in a second process)', vite !== undefined))('while one writes, a second gets BNNC_E043 naming its pid; the first completes', async () => {
+    const out = join(cwd, 'out');
+    write(out, V1);
+    const child = spawn(process.execPath, args(out, 'hold', 'place m.c'), { stdio: 'inherit' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    for (let i = 0; i < 3000 && !existsSync(join(cwd, 'ready')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(join(cwd, 'ready'), 'utf8')).toBe(String(child.pid));
+    expectError(() => write(out, V1), 'BNNC_E043', `another bnnc is writing here (pid ${child.pid})`);
+    expectError(() => write(out, V1, { force: true }), 'BNNC_E043');
+    writeFileSync(join(cwd, 'go'), '');
+    expect(await exited).toBe(0);
+    expect(withoutMarker(tree(out))).toEqual(Object.fromEntries(V2));
+  });
+
+  it.runIf(vite !== undefined)('a writer killed half-way (SIGKILL) leaves a lock and a staging folder that the next run takes over and removes', () => {
+    const out = join(cwd, 'out');
+    write(out, V1);
+    const r = spawnSync(process.execPath, args(out, 'die', 'place m.h'), { stdio: 'inherit' });
+    expect(r.signal).toBe('SIGKILL');
+    const left = readdirSync(out);
+    expect(left).toContain('.bnnc-lock');
+    expect(left.some((f) => f.startsWith('.bnnc-tmp-'))).toBe(true);
+    expect(readFileSync(join(out, 'm.c'), 'utf8')).toBe(V2.get('m.c'));
+    expect(readFileSync(join(out, 'm.h'), 'utf8')).toBe(V1.get('m.h'));
+    write(out, V1);
+    expect(tree(out)).toEqual({ [MARKER]: readFileSync(join(out, MARKER), 'utf8'), ...Object.fromEntries(V1) });
   });
 });
 
