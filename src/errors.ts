@@ -31,7 +31,7 @@ export const DIAGNOSTICS = {
   BNNC_E040: 'output folder refused',
   BNNC_E041: 'the output folder holds files bnnc did not write',
   BNNC_E042: 'cannot write the output folder',
-  BNNC_E043: 'another bnnc is writing to the output folder',
+  BNNC_E043: 'output folder locked',
   BNNC_E044: 'the output path is not a usable folder',
   BNNC_E050: 'data do not fit the model',
   BNNC_E051: 'no data',

@@ -12,7 +12,7 @@ export function errno(e: unknown): string | undefined {
 /** "permission denied (EACCES)": the system's message without Node's "EACCES: …, open '/x'" framing. */
 export function reason(e: unknown): string {
   const code = errno(e) ?? 'error';
-  const m = /^[A-Z0-9_]+: (.*?), [a-z_]+ '/.exec((e as Error).message);
+  const m = /^[A-Z0-9_]+: (.*?), [a-z_]+(?: '.*)?$/s.exec((e as Error).message);
   return `${m ? m[1] : (e as Error).message} (${code})`;
 }
 

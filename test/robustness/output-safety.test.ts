@@ -2,7 +2,8 @@
 // refuses dangerous places even with --force, reports every filesystem failure as a coded error (exit 2),
 // never hangs on /proc, restores the previous output when a run fails, and cleans up after interrupted
 // runs. Every case runs in a throwaway folder with a throwaway home and working folder; the tests run as
-// root, so "cannot write" cases use paths that fail for root too (see docs/output.md for what is not covered).
+// root, so "cannot write" cases use paths that fail for root too, and small tmpfs mounts made in a throwaway
+// folder where mounting is allowed (see docs/output.md for what is not covered).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -218,11 +219,53 @@ describe('paths that are not usable folders, and filesystem failures, are coded 
     expect(tree(cwd)).toEqual({ dangling: `-> ${join(cwd, 'nowhere')}`, 'file.txt': 'x', models: 'dir', 'models/m.onnx': 'model bytes', 'models/train.py': 'print(1)' });
   });
 
-  it('a system error (a name too long, even for root) is BNNC_E042 with the path and the reason; made folders are removed', () => {
+  it('a system error (a name too long, even for root) is BNNC_E042 with the path and the reason; nothing created', () => {
     const long = join(cwd, 'new', 'x'.repeat(300));
     const e = expectError(() => write(long, V1), 'BNNC_E042', 'name too long (ENAMETOOLONG)', long);
     expect(e.message).not.toMatch(/\n\s+at /);
     expect(existsSync(join(cwd, 'new'))).toBe(false);
+  });
+});
+
+describe('on real mounts (tmpfs, mounted in a throwaway folder when this process may mount)', () => {
+  const probe = join(ROOT, 'mount-probe');
+  mkdirSync(probe);
+  const canMount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'bnnc-test', probe]).status === 0 && spawnSync('umount', [probe]).status === 0;
+  if (!canMount) console.warn('SKIP: cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): the mount point, EROFS and ENOSPC cases are not run');
+
+  /** Mounts a tmpfs with `opts` on a fresh folder in this case's box, runs `f`, unmounts. */
+  let mounts = 0;
+  function withMount(opts: string, f: (at: string) => void): void {
+    const at = join(cwd, `mnt-${mounts++}`);
+    mkdirSync(at);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', opts, 'bnnc-test', at]);
+    try {
+      f(at);
+    } finally {
+      execFileSync('umount', [at]);
+    }
+  }
+
+  it.runIf(canMount)('-o a mount point: written, rewritten and pruned in place (renaming it would give EBUSY)', () => {
+    withMount('size=1m', (at) => {
+      write(at, V1);
+      write(at, V2);
+      expect(withoutMarker(tree(at))).toEqual(Object.fromEntries(V2));
+    });
+  });
+
+  it.runIf(canMount)('a read-only filesystem and a full one: BNNC_E042 with the reason, the folder as it was', () => {
+    withMount('ro,size=64k', (at) => {
+      expectError(() => write(at, V1), 'BNNC_E042', `cannot create the lock file '${join(at, '.bnnc-lock')}': read-only file system (EROFS)`);
+    });
+    withMount('size=64k', (at) => {
+      write(at, new Map([['m.c', 'small\n']]));
+      const before = tree(at);
+      const big = new Map([['m.c', 'x'.repeat(256 * 1024)]]);
+      const e = expectError(() => write(at, big), 'BNNC_E042', 'no space left on device (ENOSPC)', join(at, '.bnnc-tmp-'));
+      expect(e.message).not.toContain('ENOSPC:');
+      expect(tree(at)).toEqual(before);
+    });
   });
 });
 
