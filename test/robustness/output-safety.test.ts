@@ -6,10 +6,10 @@
 // folder where mounting is allowed (see docs/output.md for what is not covered).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { MARKER, writeOutputDir, type OutputOptions } from '../../src/output.js';
@@ -386,12 +386,17 @@ describe('two real processes', () => {
     const { writeOutputDir } = await server.ssrLoadModule('/src/output.ts');
     const fs = await import('node:fs');
     const nap = new Int32Array(new SharedArrayBuffer(4));
-    writeOutputDir(a.out, new Map(a.files), { stamp: 'bnnc child', cwd: a.cwd, home: a.home, onStep: (s) => {
-      if (s !== a.step) return;
-      if (a.mode === 'die') process.kill(process.pid, 'SIGKILL');
-      fs.writeFileSync(a.ready, String(process.pid));
-      for (let i = 0; i < 12000 && !fs.existsSync(a.go); i++) Atomics.wait(nap, 0, 0, 10);
-    } });
+    try {
+      writeOutputDir(a.out, new Map(a.files), { stamp: 'bnnc child', cwd: a.cwd, home: a.home, onStep: (s) => {
+        if (s !== a.step) return;
+        if (a.mode === 'die') process.kill(process.pid, 'SIGKILL');
+        fs.writeFileSync(a.ready, String(process.pid));
+        for (let i = 0; i < 12000 && !fs.existsSync(a.go); i++) Atomics.wait(nap, 0, 0, 10);
+      } });
+    } catch (e) {
+      process.stdout.write(e.message);
+      process.exitCode = 2;
+    }
     await server.close();
   `);
   const args = (out: string, mode: string, step: string) => [CHILD, vite!, REPO, JSON.stringify({ out, cwd, home, mode, step, files: [...V2], ready: join(cwd, 'ready'), go: join(cwd, 'go') })];
@@ -408,6 +413,17 @@ describe('two real processes', () => {
     writeFileSync(join(cwd, 'go'), '');
     expect(await exited).toBe(0);
     expect(withoutMarker(tree(out))).toEqual(Object.fromEntries(V2));
+  });
+
+  it.runIf(vite !== undefined && process.getuid?.() === 0)('a folder this user may not write (run as nobody): BNNC_E042 permission denied (EACCES)', () => {
+    const out = join(cwd, 'out');
+    write(out, V1);
+    const before = tree(out);
+    for (let d = out; d.startsWith(ROOT); d = dirname(d)) chmodSync(d, 0o755); // mkdtemp made ROOT 0700
+    const r = spawnSync(process.execPath, args(out, 'run', ''), { uid: 65534, gid: 65534, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe(`BNNC_E042: cannot write the output folder: cannot create the lock file '${join(out, '.bnnc-lock')}': permission denied (EACCES)`);
+    expect(tree(out)).toEqual(before);
   });
 
   it.runIf(vite !== undefined)('a writer killed half-way (SIGKILL) leaves a lock and a staging folder that the next run takes over and removes', () => {
