@@ -2,7 +2,7 @@
 // "pid host nonce". A lock whose pid is dead on this host is stale and taken over; a live one stops the run
 // with BNNC_E043. writeOutputDir is synchronous, so a lock naming our own pid is a leftover (pid reuse).
 import { randomBytes } from 'node:crypto';
-import { linkSync, lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
@@ -24,7 +24,7 @@ export function acquireLock(dir: string): Lock {
   const token = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(path, token, { flag: 'wx' });
+      create(path, token);
       return {
         path,
         verify: () => {
@@ -44,6 +44,19 @@ export function acquireLock(dir: string): Lock {
     takeOver(path, held);
   }
   busy(path, readLock(path));
+}
+
+/** Creates the lock exclusively; if writing its content fails (a full disk), removes it again. */
+function create(path: string, token: string): void {
+  const fd = openSync(path, 'wx');
+  try {
+    writeSync(fd, token);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw e;
+  }
+  closeSync(fd);
 }
 
 function readLock(path: string): string | undefined {

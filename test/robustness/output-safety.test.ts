@@ -265,6 +265,11 @@ describe('on real mounts (tmpfs, mounted in a throwaway folder when this process
       const e = expectError(() => write(at, big), 'BNNC_E042', 'no space left on device (ENOSPC)', join(at, '.bnnc-tmp-'));
       expect(e.message).not.toContain('ENOSPC:');
       expect(tree(at)).toEqual(before);
+      // so full that the lock's few bytes do not fit: no empty lock is left to block the next run
+      writeFileSync(join(at, 'filler'), '');
+      for (let k = 0; k < 64; k++) try { writeFileSync(join(at, 'filler'), 'x'.repeat(1024), { flag: 'a' }); } catch { break; }
+      expectError(() => write(join(at, 'out'), V1), 'BNNC_E042', `'${join(at, 'out', '.bnnc-lock')}': no space left on device (ENOSPC)`);
+      expect(existsSync(join(at, 'out'))).toBe(false);
     });
   });
 });
@@ -369,6 +374,10 @@ describe('interrupted and concurrent runs', () => {
     writeFileSync(join(out, '.bnnc-lock'), `${deadPid()} ${host} 0123abcd\n`);
     write(out, V2);
     expect(withoutMarker(tree(out))).toEqual(Object.fromEntries(V2));
+    // our own pid: a leftover of an earlier process that had it (writeOutputDir never runs twice at once)
+    writeFileSync(join(out, '.bnnc-lock'), `${process.pid} ${host} 0123abcd\n`);
+    write(out, V1);
+    expect(tree(out)).toEqual(before);
   });
 });
 
