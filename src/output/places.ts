@@ -1,6 +1,7 @@
 // Where -o really is, and the places bnnc refuses to write into whatever the flags. Every check applies to
 // the folder with all symlinks resolved (its realpath), because that is where the files land: a symlink
-// named by -o is followed, and refused when its target is refused.
+// named by -o is followed, and refused when its target is refused. realpath.native also gives the on-disk
+// spelling on case-insensitive filesystems, so `-o ~/PROJECT` is recognised as the working folder there.
 import { existsSync, lstatSync, readlinkSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { fail } from '../errors.js';
@@ -30,7 +31,7 @@ export function locateOutput(dir: string, places: Places): OutputPlace {
   let existing: string | undefined;
   while (existing === undefined) {
     try {
-      existing = realpathSync(at);
+      existing = realpathSync.native(at);
     } catch (e) {
       const code = errno(e);
       if (code === 'ENOTDIR') fail('BNNC_E044', `-o '${dir}': a part of '${at}' is a file, not a folder`);
@@ -79,7 +80,7 @@ function dangerous(real: string, places: Places): string | undefined {
 
 function realOrSelf(p: string): string {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch {
     return resolve(p);
   }
