@@ -117,9 +117,9 @@ export function buildProgram(io: Io): Command {
     .description('compile a model into C for a target (the default command: `bnnc model.onnx --target cortex-m4 -o out/`)')
     .argument('<model>', 'ONNX model file')
     .requiredOption('-t, --target <name>', `target chip (${listTargets().join(', ')})`)
-    .requiredOption('-o, --output <dir>', 'output folder (written atomically)')
+    .requiredOption('-o, --output <dir>', 'output folder: bnnc writes only inside it and replaces only its own files (docs/output.md)')
     .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
-    .option('--force', 'replace an existing non-empty folder that bnnc did not create')))
+    .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder")))
     .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean }) => {
       const target = loadTarget(o.target);
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
