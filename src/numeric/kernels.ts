@@ -19,6 +19,31 @@ function like<T extends ArrayLike<number>>(x: T, length: number): T {
 }
 
 /**
+ * The taps of window g that fall inside the input, per output position p = oh·OW + ow, as lists: for j in
+ * start[p] … start[p+1] − 1, kernel tap tap[j] = kh·KW + kw reads input pixel off[j] = ih·W + iw, with
+ * ih = oh·sh − pt + kh·dh and iw = ow·sw − pl + kw·dw. Taps in the padding are never read.
+ */
+function insideTaps(g: Win): { start: Int32Array; tap: Int32Array; off: Int32Array } {
+  const start = new Int32Array(g.oh * g.ow + 1), tap: number[] = [], off: number[] = [];
+  for (let oh = 0; oh < g.oh; oh++) {
+    for (let ow = 0; ow < g.ow; ow++) {
+      for (let kh = 0; kh < g.kh; kh++) {
+        const ih = oh * g.sh - g.pt + kh * g.dh;
+        if (ih < 0 || ih >= g.h) continue;
+        for (let kw = 0; kw < g.kw; kw++) {
+          const iw = ow * g.sw - g.pl + kw * g.dw;
+          if (iw < 0 || iw >= g.w) continue;
+          tap.push(kh * g.kw + kw);
+          off.push(ih * g.w + iw);
+        }
+      }
+      start[oh * g.ow + ow + 1] = tap.length;
+    }
+  }
+  return { start, tap: Int32Array.from(tap), off: Int32Array.from(off) };
+}
+
+/**
  * Binary convolution of packed activations x [N, H, W, Cw] (C channels in `group` groups) with packed
  * weights w [M, KH, KW, Cgw]; int32 sums [N, OH, OW, M]. Output m of group g over the kernel taps t:
  *   y = Σ_{t inside} (Cg − 2·popcount(x_t XOR w_{m,t})) + pad·Σ_{t in the padding} (Cg − 2·popcount(w_{m,t}))
@@ -42,28 +67,21 @@ export function xnorConv(x: ArrayLike<number>, w: ArrayLike<number>, n: number, 
     wSum[mt] = cg - 2 * d;
     wTotal[Math.floor(mt / nK)] += wSum[mt];
   }
-  const y = new Int32Array(n * g.oh * g.ow * m);
+  const { start, tap, off } = insideTaps(g), outPlane = g.oh * g.ow;
+  const y = new Int32Array(n * outPlane * m);
   for (let ni = 0; ni < n; ni++) {
-    for (let oh = 0; oh < g.oh; oh++) {
-      for (let ow = 0; ow < g.ow; ow++) {
-        for (let mi = 0; mi < m; mi++) {
-          const gi = (mi / mg) | 0;
-          // Σ over the taps inside of Cg − 2·popcount(x XOR w): count the differing bits d, then Cg·taps − 2d
-          let d = 0, taps = 0, inside = 0;
-          for (let kh = 0; kh < g.kh; kh++) {
-            const ih = oh * g.sh - g.pt + kh * g.dh;
-            if (ih < 0 || ih >= g.h) continue;
-            for (let kw = 0; kw < g.kw; kw++) {
-              const iw = ow * g.sw - g.pl + kw * g.dw;
-              if (iw < 0 || iw >= g.w) continue;
-              const t = kh * g.kw + kw, xa = ((ni * inPlane + ih * g.w + iw) * group + gi) * cgw, wa = (mi * nK + t) * cgw;
-              for (let k = 0; k < cgw; k++) d += popcount32(xs[xa + k] ^ ws[wa + k]);
-              taps++;
-              inside += wSum[mi * nK + t];
-            }
-          }
-          y[((ni * g.oh + oh) * g.ow + ow) * m + mi] = cg * taps - 2 * d + (pad !== 0 ? pad * (wTotal[mi] - inside) : 0);
+    for (let p = 0; p < outPlane; p++) {
+      const j0 = start[p], j1 = start[p + 1], base = (ni * outPlane + p) * m;
+      for (let mi = 0; mi < m; mi++) {
+        const gi = (mi / mg) | 0;
+        // Σ over the taps inside of Cg − 2·popcount(x XOR w): count the differing bits d, then Cg·taps − 2d
+        let d = 0, inside = 0;
+        for (let j = j0; j < j1; j++) {
+          const xa = ((ni * inPlane + off[j]) * group + gi) * cgw, wa = (mi * nK + tap[j]) * cgw;
+          for (let k = 0; k < cgw; k++) d += popcount32(xs[xa + k] ^ ws[wa + k]);
+          if (pad !== 0) inside += wSum[mi * nK + tap[j]];
         }
+        y[base + mi] = cg * (j1 - j0) - 2 * d + (pad !== 0 ? pad * (wTotal[mi] - inside) : 0);
       }
     }
   }
@@ -78,26 +96,20 @@ export function xnorConv(x: ArrayLike<number>, w: ArrayLike<number>, n: number, 
 export function intConv(x: ArrayLike<number>, w: ArrayLike<number>, n: number, g: Win, c: number, group: number, zp: number, nchw: boolean): Int32Array {
   const cg = c / group, nK = g.kh * g.kw, m = w.length / (cg * nK), mg = m / group;
   const sn = c * g.h * g.w, sc = nchw ? g.h * g.w : 1, sy = nchw ? g.w : g.w * c, sx = nchw ? 1 : c;
-  const y = new Int32Array(n * g.oh * g.ow * m);
+  const { start, tap, off } = insideTaps(g), outPlane = g.oh * g.ow;
+  // off[j] is flat over [H, W]: split it into row and column to address either layout
+  const at = Int32Array.from(off, (o) => Math.floor(o / g.w) * sy + (o % g.w) * sx);
+  const y = new Int32Array(n * outPlane * m);
   for (let ni = 0; ni < n; ni++) {
-    for (let oh = 0; oh < g.oh; oh++) {
-      for (let ow = 0; ow < g.ow; ow++) {
-        for (let mi = 0; mi < m; mi++) {
-          const c0 = Math.floor(mi / mg) * cg;
-          let acc = 0;
-          for (let j = 0; j < cg; j++) {
-            for (let kh = 0; kh < g.kh; kh++) {
-              const ih = oh * g.sh - g.pt + kh * g.dh;
-              if (ih < 0 || ih >= g.h) continue;
-              for (let kw = 0; kw < g.kw; kw++) {
-                const iw = ow * g.sw - g.pl + kw * g.dw;
-                if (iw < 0 || iw >= g.w) continue;
-                acc += (x[ni * sn + (c0 + j) * sc + ih * sy + iw * sx] - zp) * w[(mi * cg + j) * nK + kh * g.kw + kw];
-              }
-            }
-          }
-          y[((ni * g.oh + oh) * g.ow + ow) * m + mi] = acc;
+    for (let p = 0; p < outPlane; p++) {
+      for (let mi = 0; mi < m; mi++) {
+        const c0 = Math.floor(mi / mg) * cg;
+        let acc = 0;
+        for (let j = 0; j < cg; j++) {
+          const xa = ni * sn + (c0 + j) * sc, wa = (mi * cg + j) * nK;
+          for (let k = start[p]; k < start[p + 1]; k++) acc += (x[xa + at[k]] - zp) * w[wa + tap[k]];
         }
+        y[(ni * outPlane + p) * m + mi] = acc;
       }
     }
   }
@@ -129,22 +141,14 @@ export function threshold(a: ArrayLike<number>, t: ArrayLike<number>, k: ArrayLi
 
 /** Max-pool of packed bits x [N, H, W, Cw]: the AND of the words of the taps inside the input. */
 export function binaryMaxPool(x: ArrayLike<number>, n: number, g: Win, cw: number): Int32Array {
-  const y = new Int32Array(n * g.oh * g.ow * cw);
+  const { start, off } = insideTaps(g), outPlane = g.oh * g.ow, inPlane = g.h * g.w;
+  const y = new Int32Array(n * outPlane * cw);
   for (let ni = 0; ni < n; ni++) {
-    for (let oh = 0; oh < g.oh; oh++) {
-      for (let ow = 0; ow < g.ow; ow++) {
-        for (let k = 0; k < cw; k++) {
-          let v = -1;
-          for (let kh = 0; kh < g.kh; kh++) {
-            const ih = oh * g.sh - g.pt + kh * g.dh;
-            if (ih < 0 || ih >= g.h) continue;
-            for (let kw = 0; kw < g.kw; kw++) {
-              const iw = ow * g.sw - g.pl + kw * g.dw;
-              if (iw >= 0 && iw < g.w) v &= x[((ni * g.h + ih) * g.w + iw) * cw + k];
-            }
-          }
-          y[((ni * g.oh + oh) * g.ow + ow) * cw + k] = v;
-        }
+    for (let p = 0; p < outPlane; p++) {
+      for (let k = 0; k < cw; k++) {
+        let v = -1;
+        for (let j = start[p]; j < start[p + 1]; j++) v &= x[(ni * inPlane + off[j]) * cw + k];
+        y[(ni * outPlane + p) * cw + k] = v;
       }
     }
   }
@@ -153,26 +157,18 @@ export function binaryMaxPool(x: ArrayLike<number>, n: number, g: Win, cw: numbe
 
 /** Pooling of int32 sums x [N, H, W, C]: per channel the max (direction +1) or min (−1) of the taps inside. */
 export function accPool(x: ArrayLike<number>, d: ArrayLike<number>, n: number, g: Win): Int32Array {
-  const c = d.length;
-  const y = new Int32Array(n * g.oh * g.ow * c);
+  const c = d.length, { start, off } = insideTaps(g), outPlane = g.oh * g.ow, inPlane = g.h * g.w;
+  const y = new Int32Array(n * outPlane * c);
   for (let ni = 0; ni < n; ni++) {
-    for (let oh = 0; oh < g.oh; oh++) {
-      for (let ow = 0; ow < g.ow; ow++) {
-        for (let ci = 0; ci < c; ci++) {
-          const max = d[ci] === 1;
-          let v = max ? -Infinity : Infinity;
-          for (let kh = 0; kh < g.kh; kh++) {
-            const ih = oh * g.sh - g.pt + kh * g.dh;
-            if (ih < 0 || ih >= g.h) continue;
-            for (let kw = 0; kw < g.kw; kw++) {
-              const iw = ow * g.sw - g.pl + kw * g.dw;
-              if (iw < 0 || iw >= g.w) continue;
-              const e = x[((ni * g.h + ih) * g.w + iw) * c + ci];
-              v = max ? Math.max(v, e) : Math.min(v, e);
-            }
-          }
-          y[((ni * g.oh + oh) * g.ow + ow) * c + ci] = v;
+    for (let p = 0; p < outPlane; p++) {
+      for (let ci = 0; ci < c; ci++) {
+        const max = d[ci] === 1;
+        let v = max ? -Infinity : Infinity;
+        for (let j = start[p]; j < start[p + 1]; j++) {
+          const e = x[(ni * inPlane + off[j]) * c + ci];
+          v = max ? Math.max(v, e) : Math.min(v, e);
         }
+        y[(ni * outPlane + p) * c + ci] = v;
       }
     }
   }
