@@ -1,19 +1,21 @@
 // The `ts` target: a typed, standalone TypeScript module (built with ts-morph) that embeds the lowered graph's
-// constants and runs it with bnnc's reference kernels, for companion apps and JavaScript test suites.
-// Standalone by design: the kernels (templates/ts/kernels.ts, a batch-1 restatement of the reference evals
-// with precomputed geometry) are copied into the module, only those the model calls and what they reference,
-// so the module needs no bnnc at run time and pins the semantics it was compiled with.
+// constants and runs it with the very kernels the reference interpreter runs. Each op's `ts` hook names its
+// kernel call (src/ops/types.ts); the kernels (src/numeric/kernels.ts, with what they use from src/numeric/)
+// and the module's glue (templates/ts/runtime.ts) are copied into the module, only those the model calls and
+// what they reference, so the module needs no bnnc at run time and pins the semantics it was compiled with.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Project, SyntaxKind, VariableDeclarationKind, type WriterFunction } from 'ts-morph';
-import { fail } from '../errors.js';
-import { normAxis, sizeOf } from '../ir/tensor.js';
+import { Node as TsNode, Project, SyntaxKind, VariableDeclarationKind, type WriterFunction } from 'ts-morph';
+import { bug, fail } from '../errors.js';
+import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor } from '../ir/types.js';
 import type { InputQuant } from '../lower/lower.js';
-import { wordsFor } from '../numeric/bits.js';
-import { resolveWindow } from '../ops/sliding-window.js';
+import { lookupOp } from '../ops/index.js';
+import type { KernelArg } from '../ops/types.js';
 
-const KERNELS = fileURLToPath(new URL('../../templates/ts/kernels.ts', import.meta.url));
+/** Where the copied declarations come from: the kernels (and the src/numeric files they import), the glue. */
+const SOURCES = ['../../src/numeric/kernels.ts', '../../templates/ts/runtime.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 const ARRAY: Partial<Record<DType, string>> = {
@@ -24,33 +26,69 @@ const LITERAL_MAX = 64;
 
 export interface TsModel { text: string; constBytes: number }
 
-let kernelDecls: Map<string, { text: string; refs: string[] }> | undefined;
+interface Decl { readonly file: string; readonly text: string; readonly refs: readonly string[]; readonly imports: ReadonlySet<string> }
+let declMap: Map<string, Decl> | undefined;
 
-/** The top-level declarations of templates/ts/kernels.ts by name: their text (unexported) and the names they use. */
-function kernels(): Map<string, { text: string; refs: string[] }> {
-  if (kernelDecls) return kernelDecls;
-  const sf = new Project({ useInMemoryFileSystem: true }).createSourceFile('kernels.ts', readFileSync(KERNELS, 'utf8'));
-  const decls = [...sf.getFunctions(), ...sf.getInterfaces(), ...sf.getVariableStatements()];
-  kernelDecls = new Map();
-  for (const d of decls) {
-    const name = 'getDeclarations' in d ? d.getDeclarations()[0].getName() : d.getName()!;
-    const refs = [...new Set(d.getDescendantsOfKind(SyntaxKind.Identifier).map((i) => i.getText()))];
-    kernelDecls.set(name, { text: d.getText(true).replace(/^export /m, ''), refs });
+/**
+ * The top-level declarations of SOURCES and of the files they import from their own folder, by name: their
+ * text (unexported), their file, the names they use (property names left out) and those of these imported.
+ */
+function declarations(): Map<string, Decl> {
+  if (declMap) return declMap;
+  const project = new Project({ useInMemoryFileSystem: true });
+  const files = [...SOURCES];
+  const all = new Map<string, Decl>();
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i], sf = project.createSourceFile(file, readFileSync(file, 'utf8'));
+    const names = new Set<string>();
+    for (const im of sf.getImportDeclarations()) {
+      for (const n of im.getNamedImports()) names.add(n.getName());
+      // neighbours are followed; a copied declaration may not use what comes from elsewhere (see closure)
+      const spec = im.getModuleSpecifierValue(), dep = join(dirname(file), spec.replace(/\.js$/, '.ts'));
+      if (spec.startsWith('./') && !files.includes(dep)) files.push(dep);
+    }
+    for (const d of sf.getStatements()) {
+      if (!TsNode.isFunctionDeclaration(d) && !TsNode.isInterfaceDeclaration(d) && !TsNode.isTypeAliasDeclaration(d) && !TsNode.isVariableStatement(d)) continue;
+      const refs = new Set<string>();
+      for (const id of d.getDescendantsOfKind(SyntaxKind.Identifier)) {
+        const p = id.getParent();
+        if ((TsNode.isPropertyAccessExpression(p) || TsNode.isPropertyAssignment(p) || TsNode.isPropertySignature(p)) && p.getNameNode() === id) continue;
+        refs.add(id.getText());
+      }
+      const decl = { file, text: d.getText(true).replace(/^export /m, ''), refs: [...refs], imports: names };
+      const declared = TsNode.isVariableStatement(d) ? d.getDeclarations().map((v) => v.getName()) : [d.getName()!];
+      for (const n of declared) {
+        bug(!all.has(n), `${n} is declared in ${all.get(n)?.file} and ${file}: the ts target copies both into one module`);
+        all.set(n, decl);
+      }
+    }
   }
-  return kernelDecls;
+  declMap = all;
+  return all;
 }
 
-/** The kernel declarations `roots` need, in the kernels file's order. */
-function kernelClosure(roots: Iterable<string>): string[] {
-  const all = kernels();
-  const need = new Set<string>();
+/** The declarations `roots` need, transitively, in source order, under a comment naming their file. */
+function closure(roots: Iterable<string>): string[] {
+  const all = declarations();
+  const need = new Set<Decl>();
   const visit = (n: string): void => {
-    if (need.has(n) || !all.has(n)) return;
-    need.add(n);
-    for (const r of all.get(n)!.refs) visit(r);
+    const d = all.get(n);
+    if (!d || need.has(d)) return;
+    need.add(d);
+    // an imported name is copied only from the file's neighbours: the module must stay standalone
+    for (const r of d.refs) bug(!d.imports.has(r) || all.has(r), `${n} uses ${r}, imported from outside ${dirname(d.file)}`);
+    for (const r of d.refs) visit(r);
   };
   for (const r of roots) visit(r);
-  return [...all.keys()].filter((n) => need.has(n)).map((n) => all.get(n)!.text);
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const out: string[] = [];
+  let file = '';
+  for (const d of new Set(all.values())) {
+    if (!need.has(d)) continue;
+    if (d.file !== file) out.push(`// ---- bnnc ${(file = d.file).slice(root.length)} ----`);
+    out.push(d.text);
+  }
+  return out;
 }
 
 function ident(s: string): string {
@@ -103,21 +141,31 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
   const vars = new Map<string, string>([[input.name, 'input']]);
   const consts = new Map<string, string>();
   let constBytes = 0;
-  const constRef = (s: string, n: Node): string => {
+  /** The module's name for tensor s: the variable holding a computed value, or a constant (added on first use). */
+  const ref = (s: string, n: Node): string => {
+    const r = vars.get(s);
+    if (r) return r;
     const t = g.initializers.get(s);
-    if (!t) fail('BNNC_E031', 'this input must be a constant for the ts back end', { node: n.name, op: n.op, tensor: s });
+    if (!t) fail('BNNC_E031', 'value is not computed by a supported op', { tensor: s, node: n.name });
     if (!consts.has(s)) {
       consts.set(s, `K${consts.size}_${ident(s)}`.slice(0, 60));
       constBytes += t.data.byteLength;
     }
     return consts.get(s)!;
   };
-  const v = (s: string, n: Node): string => {
-    const r = vars.get(s);
-    if (!r) fail('BNNC_E031', 'value is not computed by a supported op', { tensor: s, node: n.name });
-    return r;
-  };
   const used = new Set<string>();
+  const arg = (a: KernelArg, n: Node): string => {
+    if (typeof a === 'string') return ref(a, n);
+    if (typeof a !== 'object') return typeof a === 'number' ? num(a) : String(a);
+    return `{ ${Object.entries(a).map(([k, x]) => `${k}: ${num(x)}`).join(', ')} }`;
+  };
+  // a kernel returns its output, or a tuple of them; int64 outputs come as int32 indices
+  const final = (o: string, e: string): string => {
+    if (typeOf(o).dtype !== 'int64') return e;
+    used.add('i64');
+    return `i64(${e})`;
+  };
+  const read = (o: string) => o !== '' && (g.outputs.includes(o) || g.nodes.some((m) => m.inputs.includes(o)));
   const body: string[] = [
     `if (input.length !== ${sizeOf(input.type.shape)}) throw new RangeError(\`${prefix}: the input has \${input.length} elements; expected ${sizeOf(input.type.shape)}\`);`,
   ];
@@ -125,88 +173,30 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
   g.nodes.forEach((n, i) => {
     const x = n.inputs[0], xs = typeOf(x).shape;
     if (n.domain === '' && ALIAS_OPS.has(n.op)) {
-      vars.set(n.outputs[0], v(x, n));
+      if (!vars.has(x)) fail('BNNC_E031', 'value is not computed by a supported op', { tensor: x, node: n.name });
+      vars.set(n.outputs[0], vars.get(x)!);
       return;
     }
+    const hook = lookupOp(n.domain, n.op)?.ts;
+    if (!hook) fail('BNNC_E031', `${n.op} is not supported by the ts back end yet`, { node: n.name, op: n.op });
     if (n.domain === 'bnnc' && xs[0] !== 1) fail('BNNC_E031', `batch ${xs[0]}: the ts back end takes batch 1`, { node: n.name, op: n.op });
-    const y = `v${i}`;
-    const win = (inSize: number[], k: readonly number[], ceil = false): string => {
-      const w = resolveWindow({ node: n, attrs: { ...n.attrs, auto_pad: 'NOTSET' }, opset: g.opset }, inSize, k, ceil);
-      return `{ h: ${w.inSize[0]}, w: ${w.inSize[1]}, oh: ${w.outSize[0]}, ow: ${w.outSize[1]}, kh: ${w.kernel[0]}, kw: ${w.kernel[1]}, `
-        + `sh: ${w.strides[0]}, sw: ${w.strides[1]}, dh: ${w.dilations[0]}, dw: ${w.dilations[1]}, pt: ${w.padBegin[0]}, pl: ${w.padBegin[1]} }`;
-    };
+    const { kernel, args } = hook({ node: n, attrs: n.attrs, opset: g.opset }, n.inputs.map((s) => (s ? typeOf(s) : undefined)), n.inputs.map((s) => g.initializers.get(s)));
+    bug(declarations().has(kernel.name), `the ts hook of ${n.op} calls ${kernel.name}, which is not in ${SOURCES[0]}`);
+    used.add(kernel.name);
+    const call = `${kernel.name}(${args.map((a) => arg(a, n)).join(', ')})`;
     const shapes = `${n.inputs.filter((s) => s && !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
     body.push(`// ${n.name} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${shapes}`);
-    let call: string, fn: string;
-    switch (`${n.domain}.${n.op}`) {
-      case 'bnnc.XnorConv': {
-        const w = g.initializers.get(n.inputs[1]);
-        const [kh, kw] = w ? [w.shape[1], w.shape[2]] : [0, 0];
-        fn = 'xnorConv';
-        call = `${fn}(${v(x, n)}, ${constRef(n.inputs[1], n)}, ${win([xs[1], xs[2]], [kh, kw])}, ${n.attrs.channels as number}, ${(n.attrs.group as number | undefined) ?? 1}, ${(n.attrs.pad_value as number | undefined) ?? 0})`;
-        break;
-      }
-      case 'bnnc.IntConv': {
-        const nchw = n.attrs.layout !== 'NHWC';
-        const [, c, h, wd] = nchw ? xs : [xs[0], xs[3], xs[1], xs[2]];
-        const w = constRef(n.inputs[1], n), ws = g.initializers.get(n.inputs[1])!.shape;
-        fn = 'intConv';
-        call = `${fn}(${v(x, n)}, ${w}, ${win([h, wd], [ws[2], ws[3]])}, ${c}, ${(n.attrs.group as number | undefined) ?? 1}, ${(n.attrs.zero_point as number | undefined) ?? 0}, ${nchw})`;
-        break;
-      }
-      case 'bnnc.Threshold': {
-        const nhwc = (n.attrs.layout ?? 'NHWC') === 'NHWC';
-        const [h, wd] = nhwc ? [xs[1], xs[2]] : [xs[2], xs[3]];
-        fn = 'threshold';
-        call = `${fn}(${v(x, n)}, ${constRef(n.inputs[1], n)}, ${constRef(n.inputs[2], n)}, ${h}, ${wd}, ${!nhwc})`;
-        break;
-      }
-      case 'bnnc.BinaryMaxPool': case 'bnnc.AccPool': {
-        const g2 = win([xs[1], xs[2]], n.attrs.kernel_shape as number[], n.attrs.ceil_mode === 1);
-        fn = n.op === 'AccPool' ? 'accPool' : 'binaryMaxPool';
-        call = n.op === 'AccPool' ? `${fn}(${v(x, n)}, ${constRef(n.inputs[1], n)}, ${g2})` : `${fn}(${v(x, n)}, ${g2}, ${wordsFor(n.attrs.channels as number)})`;
-        break;
-      }
-      case 'bnnc.Epilogue': {
-        const nchw = (n.attrs.layout ?? 'NCHW') === 'NCHW' && (n.attrs.rank ?? 4) !== 2;
-        fn = 'epilogue';
-        call = `${fn}(${v(x, n)}, ${constRef(n.inputs[1], n)}, ${constRef(n.inputs[2], n)}, ${nchw})`;
-        break;
-      }
-      case '.ArgMax': case '.TopK': case '.Softmax': case '.LogSoftmax': {
-        const rank = xs.length;
-        const soft = n.op.endsWith('Softmax'), legacy = soft && g.opset < 13;
-        const given = (n.attrs.axis as number | undefined) ?? (n.op === 'ArgMax' ? 0 : legacy ? 1 : -1);
-        const axis = normAxis(given, rank);
-        if (axis === undefined) fail('BNNC_E006', `axis ${given} is out of range for rank ${rank}`, { node: n.name, op: n.op });
-        const outer = sizeOf(xs.slice(0, axis));
-        const [len, inner] = legacy ? [sizeOf(xs.slice(axis)), 1] : [xs[axis], sizeOf(xs.slice(axis + 1))];
-        if (n.op !== 'ArgMax' && typeOf(x).dtype !== 'float32') fail('BNNC_E031', `${n.op} on ${typeOf(x).dtype} is not supported by the ts back end yet`, { node: n.name, op: n.op });
-        if (n.op === 'ArgMax') {
-          fn = 'argMax';
-          call = `${fn}(${v(x, n)}, ${outer}, ${len}, ${inner}, ${Boolean(n.attrs.select_last_index)})`;
-        } else if (soft) {
-          fn = 'softmax';
-          call = `${fn}(${v(x, n)}, ${outer}, ${len}, ${inner}, ${n.op === 'LogSoftmax'})`;
-        } else {
-          const k = typeOf(n.outputs[0] || n.outputs[1]).shape[axis];
-          fn = 'topK';
-          call = `${fn}(${v(x, n)}, ${outer}, ${len}, ${inner}, ${k}, ${n.attrs.largest !== 0})`;
-        }
-        break;
-      }
-      default:
-        fail('BNNC_E031', `${n.op} is not supported by the ts back end yet`, { node: n.name, op: n.op });
-    }
-    used.add(fn);
-    if (n.op === 'TopK') {
-      const read = (o: string) => o !== '' && (g.outputs.includes(o) || g.nodes.some((m) => m.inputs.includes(o)));
-      body.push(`const [${read(n.outputs[0]) ? `${y}_values` : ''}, ${read(n.outputs[1]) ? `${y}_indices` : ''}] = ${call};`);
-      if (n.outputs[0]) vars.set(n.outputs[0], `${y}_values`);
-      if (n.outputs[1]) vars.set(n.outputs[1], `${y}_indices`);
-    } else {
-      body.push(`const ${y} = ${call};`);
+    const y = `v${i}`;
+    if (n.outputs.length === 1) {
+      body.push(`const ${y} = ${final(n.outputs[0], call)};`);
       vars.set(n.outputs[0], y);
+      return;
+    }
+    const live = n.outputs.map((o, k) => [o, k] as const).filter(([o]) => read(o));
+    body.push(live.length ? `const ${y} = ${call};` : `${call};`);
+    for (const [o, k] of live) {
+      body.push(`const ${y}_${k} = ${final(o, `${y}[${k}]`)};`);
+      vars.set(o, `${y}_${k}`);
     }
   });
 
@@ -215,8 +205,8 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
   const formula = q ? `the model's float input x = (q - ${q.zeroPoint}) * ${q.divisor === 1 ? q.scale : `${q.scale} / ${q.divisor}`}` : 'the model takes these integers as they are';
   sf.addStatements([
     `// ${prefix}.ts: generated by bnnc from graph ${JSON.stringify(g.name)} (target ts). Do not edit.`,
-    '// Standalone: the kernels at the end are bnnc\'s reference evaluations (integers exact, float32 by',
-    '// Math.fround), so run() equals the reference interpreter bit for bit. Input: row-major, batch 1;',
+    '// Standalone: the kernels at the end are the functions bnnc\'s reference interpreter runs (integers exact,',
+    '// float32 by Math.fround), so run() equals it bit for bit. Input: row-major, batch 1;',
     `// input quantization: ${formula}.`,
   ].join('\n'));
   const exportConst = (name: string, init: string, docs: string, type?: string) => sf.addVariableStatement({
@@ -248,7 +238,7 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
     name: 'run', isExported: true, docs: ['Runs the network on one input (row-major, batch 1). Each call returns fresh arrays.'],
     parameters: [{ name: 'input', type: inArray }], returnType: 'Outputs', statements,
   });
-  sf.addStatements(['// ---- kernels (bnnc templates/ts/kernels.ts) ----', ...kernelClosure(used)]);
+  sf.addStatements(closure(used));
   return { text: sf.getFullText(), constBytes };
 }
 

@@ -1,13 +1,12 @@
 // ArgMax: int64 index of the largest element along `axis` (first one, or the last with select_last_index);
 // NaN counts as the largest value (onnxruntime agrees for the first index; ONNX does not define it).
+// The arithmetic is argMax in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../errors.js';
 import { normAxis, sizeOf, tensor } from '../ir/tensor.js';
 import type { TensorType } from '../ir/types.js';
-import type { OpContext, OpDef } from './types.js';
+import { argMax } from '../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from './types.js';
 import { expectDType, need, NUMERIC, where } from './util.js';
-
-/** a ranks above b: NaN above everything, else numeric order (as in TopK). */
-const above = (a: number, b: number): boolean => a > b || (a !== a && b === b);
 
 function geometry(ctx: OpContext, x: TensorType): { axis: number; shape: number[] } {
   const rank = x.shape.length;
@@ -31,22 +30,13 @@ export const ArgMax: OpDef = {
   eval(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     const { axis, shape } = geometry(ctx, x);
-    const n = x.shape[axis];
-    const inner = sizeOf(x.shape.slice(axis + 1));
-    const outer = sizeOf(x.shape.slice(0, axis));
-    const last = ctx.attrs.select_last_index !== 0;
-    const out = tensor('int64', shape);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * n * inner + i;
-        let best = 0;
-        for (let j = 1; j < n; j++) {
-          const v = x.data[base + j * inner], b = x.data[base + best * inner];
-          if (last ? !above(b, v) : above(v, b)) best = j;
-        }
-        out.data[o * inner + i] = best;
-      }
-    }
-    return [out];
+    const y = argMax(x.data, sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1)), ctx.attrs.select_last_index !== 0);
+    return [tensor('int64', shape, y)];
+  },
+  ts(ctx, inputs) {
+    const x = need(ctx, inputs, 0);
+    const { axis } = geometry(ctx, x);
+    const [outer, n, inner] = [sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1))];
+    return kernelCall(argMax, ctx.node.inputs[0], outer, n, inner, ctx.attrs.select_last_index !== 0);
   },
 };

@@ -1,16 +1,13 @@
 // TopK: the k largest (or smallest) elements along an axis, with their int64 indices. Equal values keep
 // index order (lower index first), as onnxruntime does; NaN ranks above +Inf. Output is always sorted
 // (ONNX leaves the order unspecified for sorted = 0). k is an attribute before opset 10, then a constant input.
+// The arithmetic is topK in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../errors.js';
 import { normAxis, sizeOf, tensor } from '../ir/tensor.js';
 import type { Tensor, TensorType } from '../ir/types.js';
-import type { OpContext, OpDef } from './types.js';
+import { topK } from '../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from './types.js';
 import { expectDType, need, needConst, NUMERIC, where } from './util.js';
-
-/** a ranks above b: NaN above everything, else numeric order. */
-function above(a: number, b: number): boolean {
-  return a > b || (a !== a && b === b);
-}
 
 function params(ctx: OpContext, x: TensorType, kInput: Tensor | undefined): { axis: number; k: number } {
   const rank = x.shape.length;
@@ -51,30 +48,15 @@ export const TopK: OpDef = {
   eval(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     const { axis, k } = params(ctx, x, inputs[1]);
-    const n = x.shape[axis];
-    const inner = sizeOf(x.shape.slice(axis + 1));
-    const outer = sizeOf(x.shape.slice(0, axis));
     const shape = x.shape.map((d, i) => (i === axis ? k : d));
-    const values = tensor(x.dtype, shape), indices = tensor('int64', shape);
-    const largest = ctx.attrs.largest !== 0;
-    const order = new Array<number>(n);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const at = (j: number) => x.data[(o * n + j) * inner + i];
-        for (let j = 0; j < n; j++) order[j] = j;
-        order.sort((p, q) => {
-          const a = at(p), b = at(q);
-          if (above(a, b)) return largest ? -1 : 1;
-          if (above(b, a)) return largest ? 1 : -1;
-          return p - q;
-        });
-        for (let j = 0; j < k; j++) {
-          const dst = (o * k + j) * inner + i;
-          values.data[dst] = at(order[j]);
-          indices.data[dst] = order[j];
-        }
-      }
-    }
-    return [values, indices];
+    const [outer, n, inner] = [sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1))];
+    const [values, indices] = topK(x.data, outer, n, inner, k, ctx.attrs.largest !== 0);
+    return [{ dtype: x.dtype, shape, data: values }, tensor('int64', shape, indices)];
+  },
+  ts(ctx, inputs, consts) {
+    const x = need(ctx, inputs, 0);
+    const { axis, k } = params(ctx, x, consts[1]);
+    const [outer, n, inner] = [sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1))];
+    return kernelCall(topK, ctx.node.inputs[0], outer, n, inner, k, ctx.attrs.largest !== 0);
   },
 };

@@ -3,11 +3,13 @@
 // Per row, as the ONNX function bodies define it, float32 rounded at every step:
 //   m = max x_j;  d_j = x_j - m;  e_j = exp(d_j);  s = e_0 + e_1 + … (left to right)
 //   Softmax: y_j = e_j / s          LogSoftmax: y_j = d_j - log(s)
-// Any NaN (or x = +Inf, or all x = -Inf) makes the whole row NaN.
+// Any NaN (or x = +Inf, or all x = -Inf) makes the whole row NaN. The arithmetic is softmax in
+// src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../errors.js';
-import { normAxis, rounderFor, sizeOf, tensor } from '../ir/tensor.js';
+import { normAxis, sizeOf } from '../ir/tensor.js';
 import type { TensorType } from '../ir/types.js';
-import type { OpContext, OpDef } from './types.js';
+import { softmax } from '../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from './types.js';
 import { expectDType, FLOATS, need, where } from './util.js';
 
 /** The tensor seen as [outer, n, inner] with the op running over n. */
@@ -39,29 +41,11 @@ export function softmaxOp(op: 'Softmax' | 'LogSoftmax'): OpDef {
     eval(ctx, inputs) {
       const x = need(ctx, inputs, 0);
       const { outer, n, inner } = layout(ctx, x);
-      const r = rounderFor(x.dtype);
-      const xd = x.data;
-      const out = tensor(x.dtype, x.shape);
-      const od = out.data;
-      const e = new Float64Array(n);
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) {
-          const base = o * n * inner + i;
-          let m = -Infinity;
-          for (let j = 0; j < n; j++) if (xd[base + j * inner] > m) m = xd[base + j * inner];
-          let s = 0;
-          for (let j = 0; j < n; j++) {
-            e[j] = r(Math.exp(r(xd[base + j * inner] - m)));
-            s = r(s + e[j]);
-          }
-          const ls = r(Math.log(s));
-          for (let j = 0; j < n; j++) {
-            const k = base + j * inner;
-            od[k] = log ? r(r(xd[k] - m) - ls) : r(e[j] / s);
-          }
-        }
-      }
-      return [out];
+      return [{ dtype: x.dtype, shape: [...x.shape], data: softmax(x.data as Float32Array | Float64Array, outer, n, inner, log) }];
+    },
+    ts(ctx, inputs) {
+      const { outer, n, inner } = layout(ctx, need(ctx, inputs, 0));
+      return kernelCall(softmax, ctx.node.inputs[0], outer, n, inner, log);
     },
   };
 }

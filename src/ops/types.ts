@@ -36,4 +36,29 @@ export interface OpDef {
   infer(ctx: OpContext, inputs: readonly (TensorType | undefined)[], consts: readonly (Tensor | undefined)[]): TensorType[];
   /** Reference evaluation. `inputs[i]` is undefined for an omitted optional input. */
   eval(ctx: OpContext, inputs: readonly (Tensor | undefined)[]): Tensor[];
+  /**
+   * The `ts` target's code for a node (src/backend/ts-target.ts): the kernel of src/numeric/kernels.ts
+   * that `eval` calls, with its arguments (`kernelCall`). Same arguments as `infer`. Absent: the ts target
+   * does not run the op.
+   */
+  ts?(ctx: OpContext, inputs: readonly (TensorType | undefined)[], consts: readonly (Tensor | undefined)[]): KernelCall;
+}
+
+/**
+ * A call of a reference kernel: the function and its arguments, where a string names a tensor of the graph
+ * (a value or a constant) and anything else is a literal. Built with `kernelCall`, which checks the
+ * arguments against the kernel's parameters. A kernel returns its outputs: one typed array, or a tuple.
+ */
+export interface KernelCall {
+  readonly kernel: (...args: never[]) => unknown;
+  readonly args: readonly KernelArg[];
+}
+
+export type KernelArg = string | number | boolean | Readonly<Record<string, number>>;
+
+/** A typed-array parameter takes a tensor's name; numbers, booleans and records of numbers stay literals. */
+type CallArgs<P extends readonly unknown[]> = { [K in keyof P]: P[K] extends ArrayLike<number> ? string : P[K] };
+
+export function kernelCall<F extends (...args: never[]) => unknown>(kernel: F, ...args: CallArgs<Parameters<F>>): KernelCall {
+  return { kernel, args: args as readonly KernelArg[] };
 }

@@ -1,8 +1,9 @@
 // The ts target: the generated module type-checks under strict settings, and, transpiled to JavaScript and
 // imported, equals the reference interpreter bit for bit on the real models (the fastinference CNN with its
-// LogSoftmax) and seeded random networks; verify runs it in Node.
+// LogSoftmax) and seeded random networks; its kernels are the very functions the interpreter calls; verify
+// runs it in Node.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +13,8 @@ import { loadTarget } from '../../src/backend/target.js';
 import { tensorBytes, verifyOnTarget } from '../../src/backend/verify.js';
 import { run } from '../../src/interp/run.js';
 import { tensor } from '../../src/ir/tensor.js';
-import type { Graph, Tensor } from '../../src/ir/types.js';
+import type { Graph, Node, Tensor } from '../../src/ir/types.js';
+import { lookupOp } from '../../src/ops/index.js';
 import { rng } from '../helpers/onnx-build.js';
 import { hasShared } from '../helpers/resources.js';
 import { lowerReal, MNIST, MODELS, mnistInputs } from './helpers.js';
@@ -67,6 +69,22 @@ function expectBitExact(g: Graph, mod: Module, inputs: Tensor[]): void {
   }
 }
 
+/** g with `nodes` appended (types from each op's shape rule) and `outputs` as its outputs. */
+function extend(g: Graph, nodes: Omit<Node, 'name'>[], outputs: string[]): Graph {
+  const types = new Map(g.types);
+  for (const n of nodes) {
+    const node = { ...n, name: n.outputs[0] };
+    const out = lookupOp(n.domain, n.op)!.infer({ node, attrs: n.attrs, opset: g.opset }, n.inputs.map((s) => types.get(s)), n.inputs.map((s) => g.initializers.get(s)));
+    n.outputs.forEach((o, k) => types.set(o, out[k]));
+  }
+  return { ...g, nodes: [...g.nodes, ...nodes.map((n) => ({ ...n, name: n.outputs[0] }))], outputs, types };
+}
+
+/** The top-level function `name` of a TypeScript text, without `export`. */
+function functionText(text: string, name: string): string | undefined {
+  return project.createSourceFile('fn.ts', text, { overwrite: true }).getFunction(name)?.getText(true).replace(/^export /m, '');
+}
+
 function randomInputs(g: Graph, n: number, seed: number): Tensor[] {
   const r = rng(seed), t = g.inputs[0].type, size = t.shape.reduce((a, b) => a * b, 1);
   return Array.from({ length: n }, () => tensor(t.dtype, t.shape, Array.from({ length: size }, () => Math.floor(r() * 256))));
@@ -99,6 +117,43 @@ describe('ts target', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('runs the portable Softmax32 and LogSoftmax32 as the interpreter does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bnnc-ts-'));
+    try {
+      const g0 = buildNet(CASES[0]), logits = g0.outputs[0];
+      const g = extend(g0, [
+        { op: 'Softmax32', domain: 'bnnc', inputs: [logits], outputs: ['p'], attrs: { axis: 1 } },
+        { op: 'LogSoftmax32', domain: 'bnnc', inputs: [logits], outputs: ['lp'], attrs: { axis: -1 } },
+      ], ['p', 'lp']);
+      const { text, mod } = await load(g, 'soft32', dir);
+      expect(text).toMatch(/softmax32\(v\d+, 1, 10, 1, false\)/);
+      expectBitExact(g, mod, randomInputs(g, 25, 901));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copies the very kernels the interpreter calls: one definition', () => {
+    const g = buildNet(CASES[3]);
+    const text = emitC(g, loadTarget('ts'), { prefix: 'one' }).get('one.ts')!;
+    const kernels = readFileSync(new URL('../../src/numeric/kernels.ts', import.meta.url), 'utf8');
+    const bits = readFileSync(new URL('../../src/numeric/bits.ts', import.meta.url), 'utf8');
+    expect(text).not.toMatch(/^export function (xnorConv|popcount32)/m);
+    for (const [name, source] of [['xnorConv', kernels], ['threshold', kernels], ['epilogue', kernels], ['topK', kernels], ['popcount32', bits]] as const) {
+      const want = functionText(source, name);
+      expect(want, name).toBeDefined();
+      expect(functionText(text, name), name).toBe(want);
+    }
+    // only what the model calls: this net has no Softmax32, so no portable exp32
+    expect(functionText(text, 'exp32')).toBeUndefined();
+  });
+
+  it('refuses an op without a ts hook with BNNC_E031 naming the node', () => {
+    const g0 = buildNet(CASES[0]);
+    const g = extend(g0, [{ op: 'Relu', domain: '', inputs: [g0.outputs[0]], outputs: ['r'], attrs: {} }], ['r']);
+    expect(() => emitC(g, loadTarget('ts'), { prefix: 'relu' })).toThrow(/^BNNC_E031.*'r'.*Relu is not supported by the ts back end/);
   });
 
   it('verify runs the module in Node and compares every byte', () => {

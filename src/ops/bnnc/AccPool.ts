@@ -2,12 +2,14 @@
 // a ↦ s·a + b is increasing (s > 0) or decreasing (s < 0) per channel, and max(f(a)) = f(max a) for an
 // increasing f but f(min a) for a decreasing one: D[c] = +1 pools the max, −1 the min. Window as MaxPool's
 // (ceil_mode included); taps in the padding are ignored.
-import { tensor, sizeOf } from '../../ir/tensor.js';
+// The arithmetic is accPool in src/numeric/kernels.ts (which the ts target copies).
+import { tensor } from '../../ir/tensor.js';
 import type { Tensor, TensorType } from '../../ir/types.js';
+import { accPool } from '../../numeric/kernels.js';
 import type { Taps, Window } from '../sliding-window.js';
-import type { OpContext, OpDef } from '../types.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need } from '../util.js';
-import { expect4, expectValues, expectVector, intAttr, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
+import { expect4, expectValues, expectVector, intAttr, kernelWin, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
 
 const ATTRS = { ...WINDOW, ceil_mode: { kind: 'int', default: 0 } } as const;
 
@@ -33,24 +35,14 @@ export const AccPool: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0), d = need(ctx, inputs, 1);
-    const { win, taps: { start, off } } = geometry(ctx, x, d, d);
-    const [n, h, w, c] = x.shape;
-    const outPlane = sizeOf(win.outSize);
-    const y = tensor('int32', [n, ...win.outSize, c]);
-    const xd = x.data, dd = d.data, yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let p = 0; p < outPlane; p++) {
-        for (let ci = 0; ci < c; ci++) {
-          const max = dd[ci] === 1;
-          let v = max ? -Infinity : Infinity;
-          for (let j = start[p]; j < start[p + 1]; j++) {
-            const e = xd[(ni * h * w + off[j]) * c + ci];
-            v = max ? Math.max(v, e) : Math.min(v, e);
-          }
-          yd[(ni * outPlane + p) * c + ci] = v;
-        }
-      }
-    }
-    return [y];
+    const { win } = geometry(ctx, x, d, d);
+    const [n, , , c] = x.shape;
+    return [tensor('int32', [n, ...win.outSize, c], accPool(x.data, d.data, n, kernelWin(win)))];
+  },
+  ts(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0);
+    const { win } = geometry(ctx, x, need(ctx, inputs, 1), consts[1]);
+    return kernelCall(accPool, ctx.node.inputs[0], ctx.node.inputs[1], x.shape[0], kernelWin(win));
   },
 };

@@ -1,14 +1,16 @@
 // BinaryMaxPool: max-pooling of packed ±1 activations, packed in and out. The max of ±1 values is +1 unless
 // all are −1; with bit 1 = −1 (bits.ts) that is the AND of the window's words, 32 channels at a time.
 // Taps in the padding are ignored (ONNX pads max-pool with −inf); tail bits stay 0 (0 AND anything).
+// The arithmetic is binaryMaxPool in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../../errors.js';
-import { shapeText, sizeOf, tensor } from '../../ir/tensor.js';
+import { shapeText, tensor } from '../../ir/tensor.js';
 import type { TensorType } from '../../ir/types.js';
 import { wordsFor } from '../../numeric/bits.js';
+import { binaryMaxPool } from '../../numeric/kernels.js';
 import type { Taps, Window } from '../sliding-window.js';
-import type { OpContext, OpDef } from '../types.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
-import { expect4, intAttr, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
+import { expect4, intAttr, kernelWin, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
 
 const ATTRS = { ...WINDOW, channels: { kind: 'int', required: true }, ceil_mode: { kind: 'int', default: 0 } } as const;
 
@@ -37,20 +39,13 @@ export const BinaryMaxPool: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0);
-    const { win, taps: { start, off } } = geometry(ctx, x);
-    const [n, h, w, cw] = x.shape;
-    const outPlane = sizeOf(win.outSize);
-    const y = tensor('int32', [n, ...win.outSize, cw]);
-    const xd = x.data, yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let p = 0; p < outPlane; p++) {
-        for (let k = 0; k < cw; k++) {
-          let v = -1;
-          for (let j = start[p]; j < start[p + 1]; j++) v &= xd[(ni * h * w + off[j]) * cw + k];
-          yd[(ni * outPlane + p) * cw + k] = v;
-        }
-      }
-    }
-    return [y];
+    const { win } = geometry(ctx, x);
+    const [n, , , cw] = x.shape;
+    return [tensor('int32', [n, ...win.outSize, cw], binaryMaxPool(x.data, n, kernelWin(win), cw))];
+  },
+  ts(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0);
+    return kernelCall(binaryMaxPool, ctx.node.inputs[0], x.shape[0], kernelWin(geometry(ctx, x).win), x.shape[3]);
   },
 };

@@ -3,10 +3,12 @@
 // -ffp-contract=off). float(a) is C's (float)a, exact for |a| < 2^24, which every binary layer's reach
 // (Cg·KH·KW ≤ 2^24) satisfies; beyond that it rounds to nearest even, as in C.
 // Output layout: NCHW [N, C, H, W] (default), NHWC [N, H, W, C], or [N, C] with rank 2 (H = W = 1).
+// The arithmetic is epilogue in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../../errors.js';
 import { shapeText, tensor } from '../../ir/tensor.js';
 import type { TensorType } from '../../ir/types.js';
-import type { OpContext, OpDef } from '../types.js';
+import { epilogue } from '../../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, expectVector, intAttr, layoutAttr, withDefaults } from './common.js';
 
@@ -38,18 +40,14 @@ export const Epilogue: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const a = need(ctx, inputs, 0), s = need(ctx, inputs, 1), b = need(ctx, inputs, 2);
-    const y = tensor('float32', outShape(ctx, a, s, b));
-    const [n, h, w, c] = a.shape, hw = h * w;
-    const nchw = layoutAttr(ctx) === 'NCHW';
-    const ad = a.data, sd = s.data, bd = b.data, yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let p = 0; p < hw; p++) {
-        for (let ci = 0; ci < c; ci++) {
-          const v = Math.fround(Math.fround(Math.fround(ad[(ni * hw + p) * c + ci]) * sd[ci]) + bd[ci]);
-          yd[nchw ? (ni * c + ci) * hw + p : (ni * hw + p) * c + ci] = v;
-        }
-      }
-    }
-    return [y];
+    const shape = outShape(ctx, a, s, b);
+    return [tensor('float32', shape, epilogue(a.data, s.data, b.data, a.shape[0], layoutAttr(ctx) === 'NCHW'))];
+  },
+  ts(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const a = need(ctx, inputs, 0);
+    outShape(ctx, a, need(ctx, inputs, 1), need(ctx, inputs, 2));
+    const [x, scale, bias] = ctx.node.inputs;
+    return kernelCall(epilogue, x, scale, bias, a.shape[0], layoutAttr(ctx) === 'NCHW');
   },
 };

@@ -4,13 +4,15 @@
 //   y[n, oh, ow, m] = Σ_{j < Cg} Σ_{taps t inside the input} (x[n, g·Cg + j, ih_t, iw_t] − zero_point) · w[m, j, t]
 // A tap in the padding adds nothing: ONNX zero-pads the real-valued input x − zero_point, i.e. pads x with
 // zero_point. No int32 sum can overflow: infer bounds |y| ≤ Σ|w| · max|x − zero_point| below 2^31.
+// The arithmetic is intConv in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../../errors.js';
-import { shapeText, sizeOf, tensor } from '../../ir/tensor.js';
+import { shapeText, tensor } from '../../ir/tensor.js';
 import type { DType, Tensor, TensorType } from '../../ir/types.js';
-import { windowTaps, type Window } from '../sliding-window.js';
-import type { OpContext, OpDef } from '../types.js';
+import { intConv } from '../../numeric/kernels.js';
+import type { Window } from '../sliding-window.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
-import { expect4, INTS, intAttr, layoutAttr, window2d, WINDOW, withDefaults } from './common.js';
+import { expect4, INTS, intAttr, kernelWin, layoutAttr, window2d, WINDOW, withDefaults } from './common.js';
 
 const ATTRS = {
   ...WINDOW,
@@ -81,28 +83,13 @@ export const IntConv: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
-    const { group, zp, nchw, str, win } = geometry(ctx, x, w, w);
-    const { start, tap, off } = windowTaps(win);
-    const [n, , , iw] = nchw;
-    const [m, cg] = w.shape, mg = m / group;
-    const nK = sizeOf(win.kernel), outPlane = sizeOf(win.outSize);
-    // off[j] is flat over [H, W]: split it into row and column to address either layout
-    const at = Int32Array.from(off, (o) => Math.floor(o / iw) * str[2] + (o % iw) * str[3]);
-    const y = tensor('int32', [n, ...win.outSize, m]);
-    const xd = x.data, wd = w.data, yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let p = 0; p < outPlane; p++) {
-        for (let mi = 0; mi < m; mi++) {
-          const c0 = Math.floor(mi / mg) * cg;
-          let acc = 0;
-          for (let j = 0; j < cg; j++) {
-            const xa = ni * str[0] + (c0 + j) * str[1], wa = (mi * cg + j) * nK;
-            for (let k = start[p]; k < start[p + 1]; k++) acc += (xd[xa + at[k]] - zp) * wd[wa + tap[k]];
-          }
-          yd[(ni * outPlane + p) * m + mi] = acc;
-        }
-      }
-    }
-    return [y];
+    const { group, zp, nchw, win } = geometry(ctx, x, w, w);
+    const y = intConv(x.data, w.data, nchw[0], kernelWin(win), nchw[1], group, zp, layoutAttr(ctx) === 'NCHW');
+    return [tensor('int32', [nchw[0], ...win.outSize, w.shape[0]], y)];
+  },
+  ts(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const { group, zp, nchw, win } = geometry(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), consts[1]);
+    return kernelCall(intConv, ctx.node.inputs[0], ctx.node.inputs[1], nchw[0], kernelWin(win), nchw[1], group, zp, layoutAttr(ctx) === 'NCHW');
   },
 };

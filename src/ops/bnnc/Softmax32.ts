@@ -5,12 +5,12 @@
 //   s = +0;  for j = 0 … n−1: e_j = exp32(x_j − m); s = s + e_j   (sum left to right in float32)
 //   Softmax32: y_j = e_j / s          LogSoftmax32 (LogSoftmax32.ts): y_j = (x_j − m) − log32(s)
 // Produced by the portable-math pass from ONNX Softmax / LogSoftmax; a NaN input gives a NaN row (NaN bit
-// patterns are not part of the contract).
+// patterns are not part of the contract). The arithmetic is softmax32 in src/numeric/kernels.ts.
 import { fail } from '../../errors.js';
 import { normAxis, shapeText, sizeOf, tensor } from '../../ir/tensor.js';
 import type { Tensor, TensorType } from '../../ir/types.js';
-import { exp32, log32 } from '../../numeric/float32-math.js';
-import type { OpContext, OpDef } from '../types.js';
+import { softmax32 } from '../../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { expectDType, need, where } from '../util.js';
 import { withDefaults } from './common.js';
 
@@ -45,27 +45,12 @@ export function softmax32Op(op: 'Softmax32' | 'LogSoftmax32'): OpDef {
       const ctx = withDefaults(ctx0, ATTRS);
       const x = need(ctx, inputs, 0);
       const { outer, n, inner } = softmax32Layout(ctx, x);
-      const xd = x.data, y = tensor('float32', x.shape), yd = y.data;
-      const fr = Math.fround;
-      for (let o = 0; o < outer; o++) {
-        for (let i = 0; i < inner; i++) {
-          const base = o * n * inner + i;
-          let m = xd[base];
-          for (let j = 1; j < n; j++) if (xd[base + j * inner] > m) m = xd[base + j * inner];
-          let s = 0;
-          for (let j = 0; j < n; j++) {
-            const e = exp32(fr(xd[base + j * inner] - m));
-            if (!log) yd[base + j * inner] = e;
-            s = fr(s + e);
-          }
-          const ls = log ? log32(s) : 0;
-          for (let j = 0; j < n; j++) {
-            const k = base + j * inner;
-            yd[k] = log ? fr(fr(xd[k] - m) - ls) : fr(yd[k] / s);
-          }
-        }
-      }
-      return [y];
+      return [tensor('float32', x.shape, softmax32(x.data, outer, n, inner, log))];
+    },
+    ts(ctx0, inputs) {
+      const ctx = withDefaults(ctx0, ATTRS);
+      const { outer, n, inner } = softmax32Layout(ctx, need(ctx, inputs, 0));
+      return kernelCall(softmax32, ctx.node.inputs[0], outer, n, inner, log);
     },
   };
 }

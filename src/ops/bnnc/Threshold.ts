@@ -4,12 +4,13 @@
 //   K = −1: +1 iff a ≤ T[c]  (bit = a > T)     K = −2: always −1 (bit 1)
 // The lowering derives T and K from the layers between the sum and the sign (a batch norm γ/σ·(a − μ) + β
 // ≥ 0 is a ≥ μ − βσ/γ for γ > 0, a ≤ … for γ < 0, constant for γ = 0); the derivation lives with it.
-import { fail } from '../../errors.js';
+// The arithmetic is threshold in src/numeric/kernels.ts (which the ts target copies).
 import { tensor } from '../../ir/tensor.js';
 import type { Tensor, TensorType } from '../../ir/types.js';
 import { wordsFor } from '../../numeric/bits.js';
-import type { OpContext, OpDef } from '../types.js';
-import { need, where } from '../util.js';
+import { threshold } from '../../numeric/kernels.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
+import { need } from '../util.js';
 import { expect4, expectValues, expectVector, INTS, layoutAttr, withDefaults } from './common.js';
 
 const ATTRS = { layout: { kind: 'string', default: 'NHWC' } } as const;
@@ -41,29 +42,13 @@ export const Threshold: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const a = need(ctx, inputs, 0), t = need(ctx, inputs, 1), k = need(ctx, inputs, 2);
-    const { nhwc: [n, h, w, c], str } = geometry(ctx, a, t, k, k);
-    const cw = wordsFor(c);
-    const y = tensor('int32', [n, h, w, cw]);
-    const ad = a.data, td = t.data, kd = k.data, yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let hi = 0; hi < h; hi++) {
-        for (let wi = 0; wi < w; wi++) {
-          const base = ni * str[0] + hi * str[1] + wi * str[2], row = ((ni * h + hi) * w + wi) * cw;
-          for (let ci = 0; ci < c; ci++) {
-            const v = ad[base + ci * str[3]];
-            let bit: boolean;
-            switch (kd[ci]) {
-              case 1: bit = v < td[ci]; break;
-              case -1: bit = v > td[ci]; break;
-              case 2: bit = false; break;
-              case -2: bit = true; break;
-              default: fail('BNNC_E017', `kind[${ci}] is ${kd[ci]}; expected one of ${KINDS.join(', ')}`, where(ctx, ctx.node.inputs[2]));
-            }
-            if (bit) yd[row + (ci >>> 5)] |= 1 << (ci & 31);
-          }
-        }
-      }
-    }
-    return [y];
+    const { nhwc: [n, h, w, c] } = geometry(ctx, a, t, k, k);
+    return [tensor('int32', [n, h, w, wordsFor(c)], threshold(a.data, t.data, k.data, n, h, w, layoutAttr(ctx) === 'NCHW'))];
+  },
+  ts(ctx0, inputs, consts) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const { nhwc: [n, h, w] } = geometry(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), need(ctx, inputs, 2), consts[2]);
+    const [a, t, k] = ctx.node.inputs;
+    return kernelCall(threshold, a, t, k, n, h, w, layoutAttr(ctx) === 'NCHW');
   },
 };

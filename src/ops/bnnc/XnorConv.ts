@@ -6,14 +6,16 @@
 // with x_t the Cg channels g·Cg … g·Cg+Cg−1 of the input pixel under tap t. On packed rows (bits.ts):
 //   dot(x_t, w_{m,t}) = Cg − 2·popcount(x_t XOR w_{m,t}),   Σ_j w_{m,t,j} = Cg − 2·popcount(w_{m,t}).
 // pad_value 0 is ONNX's zero padding of the ±1 tensor (a padding tap adds nothing); ±1 pads with that value.
+// The arithmetic is xnorConv in src/numeric/kernels.ts (which the ts target copies).
 import { fail } from '../../errors.js';
-import { shapeText, sizeOf, tensor } from '../../ir/tensor.js';
+import { shapeText, tensor } from '../../ir/tensor.js';
 import type { Tensor, TensorType } from '../../ir/types.js';
-import { extractBits, popcount32, tailMask, wordsFor } from '../../numeric/bits.js';
-import { windowTaps, type Window } from '../sliding-window.js';
-import type { OpContext, OpDef } from '../types.js';
+import { tailMask, wordsFor } from '../../numeric/bits.js';
+import { xnorConv } from '../../numeric/kernels.js';
+import type { Window } from '../sliding-window.js';
+import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
-import { expect4, intAttr, window2d, WINDOW, withDefaults } from './common.js';
+import { expect4, intAttr, kernelWin, window2d, WINDOW, withDefaults } from './common.js';
 
 const ATTRS = {
   ...WINDOW,
@@ -67,48 +69,14 @@ export const XnorConv: OpDef = {
   eval(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
-    const { group, cg, pad, win } = geometry(ctx, x, w);
-    const { start, tap, off } = windowTaps(win);
-    const [n, h, wd, cw] = x.shape;
-    const m = w.shape[0], cgw = w.shape[3], mg = m / group;
-    const nK = sizeOf(win.kernel), inPlane = h * wd, outPlane = sizeOf(win.outSize);
-
-    // Every pixel's group rows re-packed from bit 0 ([N·H·W, group, Cgw], tails masked), so that each tap
-    // is a run of whole words; for group 1 this is a masked copy.
-    const xs = new Int32Array(n * inPlane * group * cgw);
-    for (let q = 0; q < n * inPlane; q++) {
-      for (let g = 0; g < group; g++) extractBits(x.data, q * cw, g * cg, cg, xs, (q * group + g) * cgw);
-    }
-    const ws = Int32Array.from(w.data);
-    const mask = tailMask(cg);
-    for (let k = cgw - 1; k < ws.length; k += cgw) ws[k] &= mask;
-    // Σ_j w_{m,t,j} per tap, and over all taps: a padding tap of value p adds p·Σ_j w_{m,t,j}
-    const wSum = new Int32Array(m * nK), wTotal = new Int32Array(m);
-    for (let mt = 0; mt < m * nK; mt++) {
-      let d = 0;
-      for (let k = 0; k < cgw; k++) d += popcount32(ws[mt * cgw + k]);
-      wSum[mt] = cg - 2 * d;
-      wTotal[Math.floor(mt / nK)] += wSum[mt];
-    }
-
-    const y = tensor('int32', [n, ...win.outSize, m]);
-    const yd = y.data;
-    for (let ni = 0; ni < n; ni++) {
-      for (let p = 0; p < outPlane; p++) {
-        const j0 = start[p], j1 = start[p + 1], base = (ni * outPlane + p) * m;
-        for (let mi = 0; mi < m; mi++) {
-          const g = (mi / mg) | 0;
-          // Σ over the taps inside of Cg − 2·popcount(x XOR w): count the differing bits d, then Cg·taps − 2d
-          let d = 0, inside = 0;
-          for (let j = j0; j < j1; j++) {
-            const xa = ((ni * inPlane + off[j]) * group + g) * cgw, wa = (mi * nK + tap[j]) * cgw;
-            for (let k = 0; k < cgw; k++) d += popcount32(xs[xa + k] ^ ws[wa + k]);
-            if (pad !== 0) inside += wSum[mi * nK + tap[j]];
-          }
-          yd[base + mi] = cg * (j1 - j0) - 2 * d + (pad !== 0 ? pad * (wTotal[mi] - inside) : 0);
-        }
-      }
-    }
-    return [y];
+    const { c, group, pad, win } = geometry(ctx, x, w);
+    const y = xnorConv(x.data, w.data, x.shape[0], kernelWin(win), c, group, pad);
+    return [tensor('int32', [x.shape[0], ...win.outSize, w.shape[0]], y)];
+  },
+  ts(ctx0, inputs) {
+    const ctx = withDefaults(ctx0, ATTRS);
+    const x = need(ctx, inputs, 0);
+    const { c, group, pad, win } = geometry(ctx, x, need(ctx, inputs, 1));
+    return kernelCall(xnorConv, ctx.node.inputs[0], ctx.node.inputs[1], x.shape[0], kernelWin(win), c, group, pad);
   },
 };

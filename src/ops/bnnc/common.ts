@@ -3,6 +3,7 @@
 import { fail } from '../../errors.js';
 import { shapeText } from '../../ir/tensor.js';
 import type { DType, Tensor, TensorType } from '../../ir/types.js';
+import type { Win } from '../../numeric/kernels.js';
 import { resolveWindow, windowTaps, type Taps, type Window } from '../sliding-window.js';
 import type { AttrSpec, OpContext } from '../types.js';
 import { attrInts, expectDType, expectRank, where } from '../util.js';
@@ -91,4 +92,12 @@ export function poolTaps(ctx: OpContext, win: Window): Taps {
     }
   }
   return taps;
+}
+
+/** A 2-D window as the reference kernels take it (src/numeric/kernels.ts): plain numbers. */
+export function kernelWin(win: Window): Win {
+  return {
+    h: win.inSize[0], w: win.inSize[1], oh: win.outSize[0], ow: win.outSize[1], kh: win.kernel[0], kw: win.kernel[1],
+    sh: win.strides[0], sw: win.strides[1], dh: win.dilations[0], dw: win.dilations[1], pt: win.padBegin[0], pl: win.padBegin[1],
+  };
 }
