@@ -7,8 +7,13 @@ import { bug } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import { verifyGraph } from '../ir/verify.js';
 import { inferAndFold } from './infer-and-fold.js';
+import { conv1dAs2d } from './conv1d-as-2d.js';
+import { dropZeroPad } from './drop-zero-pad.js';
+import { foldNhwcFlatten } from './fold-nhwc-flatten.js';
+import { narrowConstantWidths } from './narrow-constant-widths.js';
 import { normalizeArithmetic } from './normalize-arithmetic.js';
 import { removeIdentity } from './remove-identity.js';
+import { resolveAutoPad } from './resolve-auto-pad.js';
 
 export interface Pass {
   readonly name: string;
@@ -18,11 +23,16 @@ export interface Pass {
 /** What every model goes through after import: the float graph the reference interpreter runs. */
 export const IMPORT_PIPELINE: readonly Pass[] = [
   { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
+  { name: 'narrow-constant-widths', run: narrowConstantWidths },
+  { name: 'conv1d-as-2d', run: conv1dAs2d },
+  { name: 'resolve-auto-pad', run: resolveAutoPad },
+  { name: 'drop-zero-pad', run: dropZeroPad },
   { name: 'remove-identity', run: removeIdentity },
 ];
 
 /** Rewrites that prepare a float graph for binarization (not bit-preserving in float32: see the pass). */
 export const NORMALIZE_PIPELINE: readonly Pass[] = [
+  { name: 'fold-nhwc-flatten', run: foldNhwcFlatten },
   { name: 'normalize-arithmetic', run: normalizeArithmetic },
   { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
 ];
