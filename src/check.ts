@@ -75,14 +75,14 @@ function classOf(t: Tensor, floatIsScore: boolean): number {
   return best;
 }
 
-/** Sign of a float binarizer output at (c, h, w) against the lowered bit (±1) in NHWC order. */
+/** Sign of a float binarizer output at (c, spatial position) against the lowered bit (±1) in NHWC order. */
 function compareLayer(fv: Tensor, bits: Tensor, C: number): { identical: number; zeros: number; firstDiff: number } {
   const unpacked = unpackBits(bits, C);
-  const [H, W] = fv.shape.length === 4 ? [fv.shape[2], fv.shape[3]] : [1, 1];
+  const HW = fv.shape.length >= 3 ? sizeOf(fv.shape.slice(2)) : 1; // [N, C, L] of a 1-D model too
   let identical = 0, zeros = 0, firstDiff = -1;
   for (let c = 0; c < C; c++) {
-    for (let p = 0; p < H * W; p++) {
-      const v = fv.data[c * H * W + p];
+    for (let p = 0; p < HW; p++) {
+      const v = fv.data[c * HW + p];
       const b = unpacked[p * C + c];
       if (v === 0) zeros++;
       if ((v >= 0 ? 1 : -1) === b && v !== 0) identical++;
