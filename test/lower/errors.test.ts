@@ -164,14 +164,10 @@ describe('patterns the lowering refuses: BNNC_E031', () => {
 
   const OTHERS: Record<string, [(net: Net) => void, RegExp]> = {
     'AveragePool on binary activations': [(net) => { net.node('AveragePool', [net.x], { kernel_shape: [2, 2], strides: [2, 2] }); net.H = net.W = 3; }, /AveragePool on binary activations/],
-    'Transpose to NHWC before the flatten': [(net) => { net.node('Transpose', [net.x], { perm: [0, 2, 3, 1] }); }, /Transpose on binary activations/],
+    // perm [0, 2, 3, 1] (Keras/Larq NHWC) before a flatten is folded into the dense weights (fold-nhwc-flatten)
+    'Transpose to NWHC before the flatten': [(net) => { net.node('Transpose', [net.x], { perm: [0, 3, 2, 1] }); }, /Transpose on binary activations/],
     'an explicit Pad before a padded Conv': [(net) => void net.pad([1, 1, 1, 1], 1).conv(4, { pads: [1, 1, 1, 1] }).bn().sign(), /explicit Pad followed by a padded Conv/],
     'an edge-mode Pad': [(net) => { net.node('Pad', [net.x, net.init('pads', tensor('int64', [8], [0, 0, 1, 1, 0, 0, 1, 1]))], { mode: 'edge' }); net.H += 2; net.W += 2; }, /constant Pad/],
-    'a Conv with auto_pad SAME_UPPER': [(net) => {
-      net.node('Conv', [net.x, net.f32('w', [4, 8, 3, 3], new Array<number>(288).fill(1))], { kernel_shape: [3, 3], auto_pad: 'SAME_UPPER' });
-      net.C = 4;
-      net.binary().bn().sign();
-    }, /auto_pad SAME_UPPER/],
     'a binary activation as the graph output': [(net) => void net.flatten().dense(3).sign(), /graph output is a binary activation/],
     'two dense layers without a sign between them': [(net) => void net.flatten().dense(6).bn(), /without a sign in between/],
   };
