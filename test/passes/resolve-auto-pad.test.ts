@@ -68,18 +68,21 @@ describe('resolve-auto-pad', () => {
     expect(resolveAutoPad(g)).toBe(g);
   });
 
-  it('a binary CNN with SAME_UPPER and SAME_LOWER convolutions lowers, and runs bit-exact as C on the host', () => {
-    // in 8, k 3, s 2: out 4, total 1 → SAME_UPPER [0 | 1]; in 4, k 3, s 1: total 2 → [1 | 1]
+  it('a binary CNN with SAME_UPPER / SAME_LOWER convolutions and pool lowers, and runs bit-exact as C on the host', () => {
+    // conv in 8, k 3, s 2: out 4, total 1 → SAME_UPPER [0 | 1]; pool in 4, k 3, s 2: out 2, total 1 →
+    // SAME_LOWER [1 | 0]; conv in 2, k 3, s 1: total 2 → [1 | 1]
     const net = new Net(41, { dtype: 'float32', shape: [1, 2, 8, 8] });
-    net.conv(12, { s: 2, pads: [1, 1, 1, 1] }).bn().sign().conv(33, { pads: [1, 1, 1, 1] }).bn().sign().flatten().dense(5, { bias: true }).output();
+    net.conv(12, { s: 2, pads: [1, 1, 1, 1] }).bn().sign().maxPool(3, 2, [1, 1, 0, 0]).conv(33, { pads: [1, 1, 1, 1] }).bn().sign();
+    net.flatten().dense(5, { bias: true }).output();
     const convs = net.nodes.filter((n) => n.op === 'Conv');
     convs[0].attrs = { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' };
     convs[1].attrs = { kernel_shape: [3, 3], auto_pad: 'SAME_LOWER' };
+    net.nodes.find((n) => n.op === 'MaxPool')!.attrs = { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_LOWER' };
     const float = net.float();
-    const convPads = float.nodes.filter((n) => n.op === 'Conv').map((n) => [n.attrs.auto_pad, ...(n.attrs.pads as number[])]);
-    expect(convPads).toEqual([['NOTSET', 0, 0, 1, 1], ['NOTSET', 1, 1, 1, 1]]);
+    const padded = float.nodes.filter((n) => n.op === 'Conv' || n.op === 'MaxPool').map((n) => [n.attrs.auto_pad, ...(n.attrs.pads as number[])]);
+    expect(padded).toEqual([['NOTSET', 0, 0, 1, 1], ['NOTSET', 1, 1, 0, 0], ['NOTSET', 1, 1, 1, 1]]);
     const { lowered } = lowerAndCheck(float, Q256, { n: 20 });
-    expect(loweredOps(lowered)).toEqual(['IntConv', 'Threshold', 'XnorConv', 'Threshold', 'XnorConv', 'Epilogue']);
+    expect(loweredOps(lowered)).toEqual(['IntConv', 'Threshold', 'BinaryMaxPool', 'XnorConv', 'Threshold', 'XnorConv', 'Epilogue']);
     if (!HAS_GCC) return void console.log('skipped the host run: gcc not found');
     expectHostBitExact(lowered, 42);
   });
