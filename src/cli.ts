@@ -17,6 +17,8 @@ import { bench } from './bench/bench.js';
 import { formatBench } from './bench/format.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { printGraph } from './ir/print.js';
+import { buildReport } from './report/report.js';
+import { writeReportFile } from './report/write.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -232,6 +234,30 @@ export function buildProgram(io: Io): Command {
       });
       if (tty && Date.now() - started > 1500) io.err('\r\x1b[K');
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
+    });
+
+  quantOptions(modelOptions(program.command('report')
+    .description('write one self-contained HTML page on a model for a target: its layers and how each was lowered, flash, RAM and instructions per layer, and the check figures given --data or --random')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-t, --target <name>', 'target chip')
+    .requiredOption('-o, --output <file>', 'the HTML file; replaced only if bnnc wrote it and nobody edited it since (docs/report.md)')
+    .addOption(new Option('--kernels <variant>', 'kernel variant').choices(['optimized', 'reference']).default('optimized'))
+    .option('--no-bench', 'do not run bench on the emulator (no instruction counts, no code sizes)')
+    .option('--data <file>', 'check with these inputs as raw integers: idx (.gz ok), .npy or .pb')
+    .option('--labels <file>', 'labels for --data (idx or .npy), for accuracies')
+    .option('--random <n>', 'check with seeded random raw inputs instead of --data')
+    .option('--seed <n>', 'seed for --random', '1')
+    .option('--limit <n>', 'check the first N samples only')
+    .option('--force', 'overwrite the file even when bnnc did not write it')))
+    .action((model: string, o: CheckFlags & { target: string; output: string; kernels: 'optimized' | 'reference'; bench: boolean; force?: boolean }) => {
+      const target = loadTarget(o.target);
+      const lo = loadOptions(o, io);
+      const float = loadModel(model, lo);
+      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
+      const lowered = lowerModel(float, { ...lo, inputQuant });
+      const html = buildReport({ model, version: VERSION, float, lowered, target, inputQuant, kernels: o.kernels, bench: o.bench, samples: o, warn: io.err });
+      writeReportFile(o.output, html, { force: o.force, model });
+      io.out(`wrote ${o.output} (${target.name})\n`);
     });
 
   return program;

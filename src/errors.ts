@@ -36,6 +36,8 @@ export const DIAGNOSTICS = {
   BNNC_E050: 'data do not fit the model',
   BNNC_E051: 'no data',
   BNNC_E085: 'a float64 constant that float32 cannot hold',
+  BNNC_E098: 'the report file was not written by bnnc',
+  BNNC_E099: 'the report path is not a usable file',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
