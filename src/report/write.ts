@@ -36,22 +36,21 @@ export function writeReportFile(path: string, html: string, opts: ReportWriteOpt
   const cwd = opts.cwd ?? process.cwd();
   const abs = resolve(cwd, path);
   if (path === '' || path.endsWith('/') || path.endsWith(sep)) fail('BNNC_E099', `-o '${path}' names a folder; name the report file, e.g. '${join(path, 'report.html')}'`);
-  // the file itself, through its symlinks: a dangling one is refused, not created
-  let real = abs;
-  const link = ioMaybe('inspect', abs, () => lstatSync(abs));
-  if (link?.isSymbolicLink()) {
-    const target = ioMaybe('resolve', abs, () => realpathSync.native(abs));
+  // its folder, resolved and checked as output/places.ts does for -o (no path through a file, no /proc),
+  // then the file itself through its symlinks: a dangling one is refused, not created
+  let where = locateOutput(dirname(abs), { cwd, home: cwd });
+  let real = join(where.real, basename(abs));
+  if (where.missing.length === 0 && ioMaybe('inspect', real, () => lstatSync(real))?.isSymbolicLink()) {
+    const target = ioMaybe('resolve', real, () => realpathSync.native(real));
     if (target === undefined) fail('BNNC_E099', `-o '${path}' is a symlink to a file that does not exist`);
+    where = locateOutput(dirname(target), { cwd, home: cwd });
     real = target;
   }
-  // its folder: resolved and checked as output/places.ts does for -o (no path through a file, no /proc)
-  const where = locateOutput(dirname(real), { cwd, home: cwd });
   let at = where.existing;
   for (const part of where.missing) {
     const d = (at = join(at, part));
     io('create the folder', d, () => mkdirSync(d));
   }
-  real = join(where.real, basename(real));
   if (real.split(sep).includes('.git')) fail('BNNC_E099', `-o '${path}' is inside a repository's .git folder`);
   if (opts.model !== undefined) {
     const m = ioMaybe('resolve', opts.model, () => realpathSync.native(resolve(cwd, opts.model!)));
