@@ -12,9 +12,6 @@ import { shapeText } from '../ir/tensor.js';
 import { barChart, int, type Chart } from './chart.js';
 import type { ReportFigures } from './analyze.js';
 
-/** The page's second line starts so; the SHA-256 (hex) of everything after that line follows. */
-export const REPORT_MARK = '<!-- bnnc report sha256=';
-
 export interface PageInfo {
   /** The model file as the user named it (shown, not opened). */
   model: string;
@@ -48,7 +45,7 @@ function pageData(f: ReportFigures, info: PageInfo) {
       bits: bits ? pct(bits.bits ? bits.identical / bits.bits : 1) : null,
     };
   });
-  const label = (l: (typeof L)[number]) => `${l.index} ${l.kernel} ${l.floatNodes[0] ?? l.nodes[0] ?? ''}`.slice(0, 44);
+  const label = (l: (typeof L)[number]) => Array.from(`${l.index} ${l.kernel} ${l.floatNodes[0] ?? l.nodes[0] ?? ''}`).slice(0, 44).join('');
   const ran = f.bench?.ran === true;
   const charts: Chart[] = [
     barChart('flash', 'Flash per layer', ran
@@ -115,5 +112,5 @@ let compiled: HandlebarsTemplateDelegate | undefined;
 export function renderReport(f: ReportFigures, info: PageInfo): string {
   compiled ??= Handlebars.create().compile(readFileSync(`${TEMPLATES_DIR}report/report.html.hbs`, 'utf8'), { strict: true });
   const body = compiled(pageData(f, info));
-  return `<!DOCTYPE html>\n${REPORT_MARK}${createHash('sha256').update(body).digest('hex')} -->\n${body}`;
+  return `<!DOCTYPE html>\n<!-- bnnc report sha256=${createHash('sha256').update(body, 'utf8').digest('hex')} -->\n${body}`;
 }

@@ -40,7 +40,7 @@ export function buildReport(o: ReportOptions): string {
     benchNote = `instructions were not counted: ${t.name} (${t.core}) has no emulator here, so bnnc bench cannot run it`;
   } else {
     try {
-      benchReport = bench(o.lowered, t, { kernels });
+      benchReport = bench(o.lowered, t, { kernels, estimate: false });
     } catch (e) {
       if (e instanceof CompileError) throw e;
       benchNote = `instructions were not counted: bnnc bench could not run on ${t.name}: ${(e as Error).message.split('\n')[0]}`;

@@ -9,7 +9,6 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fail } from '../errors.js';
 import { errno, io, ioMaybe } from '../output/fs.js';
 import { locateOutput } from '../output/places.js';
-import { REPORT_MARK } from './page.js';
 
 /** A page bnnc wrote is a few MB at most; anything far larger is not one (and is not read). */
 const MAX_OWN_BYTES = 256 * 1024 * 1024;
@@ -22,14 +21,14 @@ export interface ReportWriteOptions {
   cwd?: string;
 }
 
-/** True when `text` is a page bnnc wrote and nobody edited: its mark's hash matches the rest. */
-export function isOwnReport(text: string): boolean {
-  const first = text.indexOf('\n');
-  const second = text.indexOf('\n', first + 1);
-  if (first < 0 || second < 0) return false;
-  const mark = text.slice(first + 1, second);
-  const m = /^<!-- bnnc report sha256=([0-9a-f]{64}) -->$/.exec(mark);
-  return mark.startsWith(REPORT_MARK) && m !== null && createHash('sha256').update(text.slice(second + 1)).digest('hex') === m[1];
+/** True when `page` is a page bnnc wrote and nobody edited: its mark holds the SHA-256 of the bytes after it. */
+export function isOwnReport(page: string | Buffer): boolean {
+  const b = typeof page === 'string' ? Buffer.from(page, 'utf8') : page;
+  const first = b.indexOf(0x0a);
+  const second = first < 0 ? -1 : b.indexOf(0x0a, first + 1);
+  if (second < 0) return false;
+  const m = /^<!-- bnnc report sha256=([0-9a-f]{64}) -->$/.exec(b.subarray(first + 1, second).toString('latin1'));
+  return m !== null && createHash('sha256').update(b.subarray(second + 1)).digest('hex') === m[1];
 }
 
 export function writeReportFile(path: string, html: string, opts: ReportWriteOptions = {}): string {
@@ -59,7 +58,7 @@ export function writeReportFile(path: string, html: string, opts: ReportWriteOpt
   const st = ioMaybe('inspect', real, () => statSync(real));
   if (st) {
     if (!st.isFile()) fail('BNNC_E099', `-o '${path}' exists and is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; name a file`);
-    const own = st.size <= MAX_OWN_BYTES && isOwnReport(io('read', real, () => readFileSync(real, 'utf8')));
+    const own = st.size <= MAX_OWN_BYTES && isOwnReport(io('read', real, () => readFileSync(real)));
     if (!own && !opts.force) {
       fail('BNNC_E098', `-o '${path}' exists and is not a report bnnc wrote (or was edited since); --force overwrites it`);
     }

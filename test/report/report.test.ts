@@ -23,11 +23,11 @@ import { hasTool, ROOT } from '../helpers/resources.js';
 const dir = mkdtempSync(join(tmpdir(), 'bnnc-report-'));
 const MLP = `${ROOT}examples/mlp/mlp.onnx`;
 
-// hostile names: markup, attribute breakers, entities, a URL
+// hostile names: markup, attribute breakers, entities, a URL, a character outside the BMP
 const EVIL = {
   conv: '<script>alert("gemm")</script>',
   bn: '"><img src=x onerror=alert(1)>',
-  sign: "a&b'c <b>bold</b>",
+  sign: "a&b'c <b>bold</b> \u{1F600}",
   out: '</title><svg onload=alert(2)>http://evil.example/x.js',
 };
 
@@ -146,7 +146,7 @@ describe('report page', () => {
     for (const s of Object.values(EVIL)) expect(html).not.toContain(s);
     expect(html).toContain('&lt;script&gt;alert(&quot;gemm&quot;)&lt;/script&gt;');
     expect(html).toContain('&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;');
-    expect(html).toContain('a&amp;b&#x27;c &lt;b&gt;bold&lt;/b&gt;');
+    expect(html).toContain('a&amp;b&#x27;c &lt;b&gt;bold&lt;/b&gt; \u{1F600}');
     expectSelfContained(html.replace(/http:\/\/evil\.example/g, ''));
     expect(html.match(/http:/g)?.length).toBe((html.match(/http:\/\/evil\.example/g) ?? []).length);
   });
@@ -233,6 +233,38 @@ describe('report file', () => {
     const t = await run('-o', join(d, 'ts.html'), '--target', 'ts');
     expect(t.c).toBe(2);
     expect(t.err).toContain('BNNC_E019');
+  });
+});
+
+/** A .npy file of uint8 values (NumPy's format description, NEP 1). */
+function npyU8(path: string, shape: number[], values: number[]): void {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const h = Buffer.from(header, 'latin1');
+  writeFileSync(path, Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]), h, Buffer.from(values)]));
+}
+
+describe('report with --data and --labels', () => {
+  it('shows the figures bnnc check reports for the same options', async () => {
+    const d = mkdtempSync(join(dir, 'd-'));
+    const rr = rng(5);
+    npyU8(join(d, 'x.npy'), [25, 40], Array.from({ length: 25 * 40 }, () => Math.floor(rr() * 256)));
+    npyU8(join(d, 'y.npy'), [25], Array.from({ length: 25 }, () => Math.floor(rr() * 5)));
+    const flags = ['--input-scale', '1/255', '--data', join(d, 'x.npy'), '--labels', join(d, 'y.npy'), '--limit', '20'];
+    let out = '';
+    const io = { out: (t: string) => { out += t; }, err: () => {} };
+    expect(await main(['node', 'bnnc', 'check', smallPath, ...flags, '--json'], io)).toBe(0);
+    const c = JSON.parse(out) as { samples: number; agreement: number; float_accuracy: number; lowered_accuracy: number; layers: { node: string; bits: number }[] };
+    expect(await main(['node', 'bnnc', 'report', smallPath, '--target', 'cortex-m7', '--no-bench', '-o', join(d, 'r.html'), ...flags], io)).toBe(0);
+    const page = readFileSync(join(d, 'r.html'), 'utf8');
+    const sec = page.slice(page.indexOf('<h2 id="check">'));
+    const pc = (x: number) => `${(100 * x).toFixed(2)} %`;
+    expect(c.samples).toBe(20);
+    expect(sec).toContain(`<dt>samples</dt><dd>20 (${join(d, 'x.npy')}, labels ${join(d, 'y.npy')})</dd>`);
+    expect(sec).toContain(`<dt>top-1 agreement</dt><dd>${pc(c.agreement)}</dd>`);
+    expect(sec).toContain(`<dt>accuracy, float</dt><dd>${pc(c.float_accuracy)}</dd>`);
+    expect(sec).toContain(`<dt>accuracy, lowered</dt><dd>${pc(c.lowered_accuracy)}</dd>`);
+    expect(tableRows(page, 'check').length).toBe(c.layers.length);
   });
 });
 
