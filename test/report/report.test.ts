@@ -151,6 +151,16 @@ describe('report page', () => {
     expect(html.match(/http:/g)?.length).toBe((html.match(/http:\/\/evil\.example/g) ?? []).length);
   });
 
+  it('a bench that cannot run (a missing cross compiler) leaves a note on the page and a line on stderr', () => {
+    const t = loadTarget('cortex-m4');
+    const broken = { ...t, compiler: { ...t.compiler, cc: 'bnnc-test-no-such-cc' } };
+    const warned: string[] = [];
+    const page = buildReport({ model: smallPath, version: 'test', ...small, target: broken, inputQuant: Q, warn: (l) => warned.push(l) });
+    expect(warned.join('')).toContain("'bnnc-test-no-such-cc' is not installed");
+    expect(page).toContain('instructions were not counted: bnnc bench could not run on cortex-m4');
+    expect(bars(page)).toEqual({ flash: f.layers.length, ram: f.layers.length });
+  });
+
   it('marks itself: an edit is noticed', () => {
     expect(isOwnReport(html)).toBe(true);
     expect(isOwnReport(html.replace('bnnc.XnorConv', 'bnnc.XnorConw'))).toBe(false);
