@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, fail } from './errors.js';
+import { ToolchainError } from './backend/toolchain.js';
 import { loadModel, lowerModel, parseInputQuant, type LoadOptions } from './compile.js';
 import { checkModel, formatCheck } from './check.js';
 import { positiveInt } from './data/numbers.js';
@@ -128,7 +129,7 @@ export function buildProgram(io: Io): Command {
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.family !== 'ts' });
+      const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.language === 'c' });
       const files = emitC(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) });
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}`, model });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
@@ -138,7 +139,7 @@ export function buildProgram(io: Io): Command {
     .description('list the targets bnnc compiles for')
     .option('--json', 'print the target descriptions as JSON')
     .action((o: { json?: boolean }) => {
-      const targets = listTargets().map(loadTarget);
+      const targets = listTargets().map((n) => loadTarget(n));
       if (o.json) return io.out(`${JSON.stringify(targets, null, 2)}\n`);
       const rows = targets.map((t) => {
         const f = Object.entries(t.features).filter(([, v]) => v === true).map(([k]) => k);
@@ -157,19 +158,21 @@ export function buildProgram(io: Io): Command {
     .option('--random <n>', 'seeded random raw inputs (default 20 when --data is not given)')
     .option('--seed <n>', 'seed for --random', '1')
     .option('--limit <n>', 'use the first N samples only')
-    .option('--timeout <ms>', 'time limit for one emulator run', '120000')
+    .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
     .option('--json', 'print the report as JSON')))
-    .action((model: string, o: CheckFlags & { target: string; timeout: string }) => {
+    .action((model: string, o: CheckFlags & { target: string; timeout?: string }) => {
       const target = loadTarget(o.target);
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
-      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), portableMath: target.family !== 'ts' });
+      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), portableMath: target.language === 'c' });
+      // a lazy iterable: verify reads it batch by batch
       const inputs = rawInputs(sampleSource(float, lowered, parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), { ...o, random: o.random ?? (o.data ? undefined : '20') }));
+      const timeoutMs = positiveInt('--timeout', o.timeout);
       let report;
       try {
-        report = verifyOnTarget(lowered, target, [...inputs], { timeoutMs: positiveInt('--timeout', o.timeout) });
+        report = verifyOnTarget(lowered, target, inputs, { timeoutMs });
       } catch (e) {
-        if (e instanceof CompileError) throw e;
+        if (!(e instanceof ToolchainError)) throw e;
         io.err(`bnnc: verify could not run on ${target.name}: ${(e as Error).message}\n`);
         throw new ExitCode(3);
       }
@@ -196,16 +199,18 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'ONNX model file')
     .requiredOption('-t, --target <name>', 'target chip (an emulated one)')
     .addOption(new Option('--kernels <variant>', 'kernel variant').choices(['optimized', 'reference']).default('optimized'))
+    .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
     .option('--json', 'print the report as JSON')))
-    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference' }) => {
+    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string }) => {
       const target = loadTarget(o.target);
       const lo = loadOptions(o, io);
       const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
+      const timeoutMs = positiveInt('--timeout', o.timeout);
       let report;
       try {
-        report = bench(lowered, target, { kernels: o.kernels });
+        report = bench(lowered, target, { kernels: o.kernels, timeoutMs });
       } catch (e) {
-        if (e instanceof CompileError) throw e;
+        if (!(e instanceof ToolchainError)) throw e;
         io.err(`bnnc: bench could not run on ${target.name}: ${(e as Error).message}\n`);
         throw new ExitCode(3);
       }
@@ -281,6 +286,10 @@ export async function main(argv: readonly string[], io: Io = STD_IO): Promise<nu
     if (e instanceof CompileError) {
       io.err(`bnnc: error ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof ToolchainError) {
+      io.err(`bnnc: ${e.message}\n`);
+      return 3;
     }
     io.err(`bnnc: internal error (please report this with the model): ${(e as Error).stack ?? String(e)}\n`);
     return 70;

@@ -35,6 +35,7 @@ export const DIAGNOSTICS = {
   BNNC_E044: 'the output path is not a usable folder',
   BNNC_E050: 'data do not fit the model',
   BNNC_E051: 'no data',
+  BNNC_E060: 'invalid target description',
   BNNC_E085: 'a float64 constant that float32 cannot hold',
   BNNC_E098: 'the report file was not written by bnnc',
   BNNC_E099: 'the report path is not a usable file',

@@ -1,5 +1,6 @@
 // Emission: Handlebars (noEscape, strict: C is not HTML, a missing field must throw) over the data of
-// c-data.ts. Templates live in templates/common/, with same-name overrides in templates/<family>/.
+// c-data.ts. Templates live in templates/common/, with same-name overrides in templates/<family>/ (the
+// target's `family`); a package's build files in templates/common/packages/<package>/.
 // The result is a Map<filename, content>, byte-identical for the same input.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -73,19 +74,21 @@ export function templateData(model: CModel, target: Target, q?: InputQuant): obj
   };
 }
 
+/** The build files of a package kind: templates/common/packages/<package>/*.hbs, written without `.hbs`. */
+function packageTemplates(pkg: Target['package']): string[] {
+  const dir = `${TEMPLATES_DIR}common/packages/${pkg}`;
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort() : [];
+}
+
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
-  if (target.family === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', opts.inputQuant);
+  if (target.language === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', opts.inputQuant);
   const model = selectKernels(buildCModel(lowered, target, opts.prefix ?? 'bnn_model'), target, opts.kernels);
   const data = templateData(model, target, opts.inputQuant);
   const p = model.prefix;
   const files = new Map<string, string>();
   files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
   files.set(`${p}.c`, render(target.family, 'model.c.hbs', data));
-  if (target.package === 'cmake') files.set('CMakeLists.txt', render(target.family, 'CMakeLists.txt.hbs', data));
-  if (target.package === 'esp-idf') {
-    files.set('CMakeLists.txt', render('esp32', 'CMakeLists.txt.hbs', data));
-    files.set('idf_component.yml', render('esp32', 'idf_component.yml.hbs', data));
-  }
+  for (const f of packageTemplates(target.package)) files.set(f.slice(0, -4), render(target.family, `packages/${target.package}/${f}`, data));
   files.set('README.md', render(target.family, 'README.md.hbs', data));
   return files;
 }

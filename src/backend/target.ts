@@ -1,16 +1,23 @@
-// Targets are JSON descriptions (targets/*.json): core, ISA features, compiler and flags, emulator, memory.
-// Back ends read capabilities from them and never test a target's name.
+// Targets are JSON descriptions (targets/*.json): core, ISA features, compiler and flags, emulator, memory,
+// validated against targets/target.schema.json when loaded. Back ends read capabilities from them and never
+// test a target's name, family, arch or core.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fail } from '../errors.js';
 
+/** ISA features: what the kernels may use. The schema says which are read and which are descriptive. */
 export interface TargetFeatures {
   readonly dsp: boolean;
   readonly mve: boolean;
+  /** RISC-V Zbb; descriptive (its cpop is `popcountInstruction`, declared beside it). */
   readonly zbb: boolean;
   /** A single-instruction popcount; without one the kernels use an inline SWAR count, not a libgcc call. */
   readonly popcountInstruction: boolean;
+  /** Descriptive: the generated code never divides at run time. */
   readonly hardwareDivide: boolean;
+  /** Descriptive: the float code is the same everywhere; the compiler flags choose hard or soft float. */
   readonly fpu: 'none' | 'sp' | 'dp';
   /** Arm's USAD8 (sum of absolute byte differences), used by the int8 first-layer kernels. */
   readonly usad8: boolean;
@@ -20,21 +27,32 @@ export interface TargetFeatures {
   readonly thumb1Only: boolean;
 }
 
+export interface Region { readonly origin: number; readonly length: number }
+
 export interface Emulator {
   readonly command: string;
   readonly machine: string;
   readonly cpu: string;
+  /** The test image's startup code, templates/runner/<startup>, and its entry symbol. */
+  readonly startup: string;
+  readonly entry: string;
   /** Where the test image's data and stack go; its code and constants go to `rom`, or the first half of `ram`. */
-  readonly ram: { readonly origin: number; readonly length: number };
-  readonly rom?: { readonly origin: number; readonly length: number };
+  readonly ram: Region;
+  readonly rom?: Region;
   readonly args: readonly string[];
 }
+
+/** The cycle cost tables of `bnnc bench` (src/bench/cycles.ts). */
+export type CostModel = 'cortex-m3/m4' | 'cortex-m0+' | 'rv32';
 
 export interface Target {
   readonly name: string;
   readonly description: string;
-  /** Selects template overrides (templates/<family>/) and the test-runner startup code. */
-  readonly family: 'cortex-m' | 'esp32' | 'riscv' | 'host' | 'ts';
+  /** What the back end writes: C, or a TypeScript module. */
+  readonly language: 'c' | 'ts';
+  /** Names the template override folder, templates/<family>/. */
+  readonly family: string;
+  /** Descriptive (reports). */
   readonly core: string;
   readonly arch: string;
   readonly features: TargetFeatures;
@@ -49,26 +67,63 @@ export interface Target {
     /** gcc optimize() options added to the optimized binary kernels' own (BNNC_KERNEL), measured per core. */
     readonly kernelOptimize?: readonly string[];
   };
-  /** How verify runs the code: natively, under QEMU with semihosting, in Node (the ts module), or not at all. */
-  readonly runner: 'host' | 'semihost-arm' | 'semihost-riscv' | 'ts' | 'none';
-  /** The build files emitted beside the C: a CMake library, an ESP-IDF component, or none. */
+  /** How verify runs the code: natively, under the emulator with semihosting, in Node (the ts module), or not at all. */
+  readonly runner: 'host' | 'semihost' | 'ts' | 'none';
+  /** The build files emitted beside the C: templates/common/packages/<package>/, or none. */
   readonly package: 'cmake' | 'esp-idf' | 'none';
   readonly memory: { readonly flashBytes: number; readonly ramBytes: number };
   readonly emulator: Emulator | null;
+  /** The bench's cycle cost table, or null (instructions only). */
+  readonly costModel: CostModel | null;
   readonly note?: string;
 }
 
 export const TARGETS_DIR = fileURLToPath(new URL('../../targets/', import.meta.url));
+const SCHEMA_FILE = 'target.schema.json';
 
-export function listTargets(): string[] {
-  if (!existsSync(TARGETS_DIR)) return [];
-  return readdirSync(TARGETS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+/** The target names in `dir` (default: the package's targets/), sorted. */
+export function listTargets(dir: string = TARGETS_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE).map((f) => f.slice(0, -5)).sort();
 }
 
-export function loadTarget(name: string): Target {
-  const known = listTargets();
+let validator: ValidateFunction | undefined;
+
+/** The schema is the package's own, wherever the targets are read from. */
+function validate(): ValidateFunction {
+  validator ??= new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(TARGETS_DIR, SCHEMA_FILE), 'utf8')) as object);
+  return validator;
+}
+
+/** One line per schema violation: `/features/popcountInstruction must be boolean`. */
+function describe(e: ErrorObject): string {
+  const at = e.instancePath || '/';
+  const p = e.params as { additionalProperty?: string; allowedValues?: unknown[] };
+  if (p.additionalProperty !== undefined) return `${at} has an unknown field '${p.additionalProperty}'`;
+  if (p.allowedValues !== undefined) return `${at} must be one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  return `${at} ${e.message ?? 'is invalid'}`;
+}
+
+/** Loads and validates targets/<name>.json (or `dir`/<name>.json); a bad file is BNNC_E060 naming the file and field. */
+export function loadTarget(name: string, dir: string = TARGETS_DIR): Target {
+  const known = listTargets(dir);
   if (!known.includes(name)) {
     fail('BNNC_E019', `unknown target '${name}'; known targets: ${known.join(', ')}`);
   }
-  return JSON.parse(readFileSync(`${TARGETS_DIR}${name}.json`, 'utf8')) as Target;
+  const file = join(dir, `${name}.json`);
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail('BNNC_E060', `${file}: ${(e as Error).message}`);
+  }
+  const v = validate();
+  if (!v(data)) {
+    // an `if` wrapper repeats what its `then` says
+    const lines = [...new Set((v.errors ?? []).filter((e) => e.keyword !== 'if').map(describe))];
+    fail('BNNC_E060', `${file}: ${lines.join('; ')}`);
+  }
+  const t = data as Target;
+  if (t.name !== name) fail('BNNC_E060', `${file}: /name must be '${name}', the file's name`);
+  return t;
 }

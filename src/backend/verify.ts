@@ -1,6 +1,8 @@
 // verify: emit the C plus a test-runner main, build it with the target's compiler, run it (natively with
-// sanitizers, or under QEMU via semihosting), and compare every output byte with the reference interpreter.
-// Several models (distinct prefixes) can share one image, so one build and one emulator launch check them all.
+// sanitizers, or under QEMU via semihosting: runner.ts), and compare every output byte with the reference
+// interpreter. The input vectors are an iterable, consumed in batches: the runner is built once and run once
+// per batch, so memory does not grow with the number of vectors. Several models (distinct prefixes) can share
+// one image, so one build and one emulator launch per batch check them all.
 // When a vector differs, a debug build (-DBNNC_DEBUG_LAYERS) writes every layer's output for that vector, and
 // the report names the first layer that differs from the interpreter's value of the same lowered tensor.
 // Targets without an emulator are compiled and sized only; the ts target's module is run in Node.
@@ -9,19 +11,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ts } from 'ts-morph';
 import { run } from '../interp/run.js';
+import { fail } from '../errors.js';
 import type { DType, Graph, Tensor } from '../ir/types.js';
 import { buildCModel, type CModel, type LayerDump } from './c-data.js';
-import { emitC, render, templateData, TEMPLATES_DIR } from './emit.js';
-import type { Emulator, Target } from './target.js';
+import { emitC, render, templateData } from './emit.js';
 import type { KernelVariant } from './kernels.js';
-import { cflags, emulatorArgs, exec, sectionSizes, type Sizes } from './toolchain.js';
+import { buildImage, guestFailed, runImage, semihostEmulator } from './runner.js';
+import type { Target } from './target.js';
+import { cc, cflags, exec, runLimit, sectionSizes, type Sizes } from './toolchain.js';
 
 export interface VerifyOptions {
   readonly prefix?: string;
   /** Keep the build here (created if missing); default: a fresh temporary directory, removed afterwards. */
   readonly workDir?: string;
-  /** Per program run; default 120 s. */
+  /** The limit of every step (each build, each run); default: each step's own, derived from its work (toolchain.ts). */
   readonly timeoutMs?: number;
+  /** Input vectors per run of the runner; default: as many as fit in BATCH_BYTES, at most MAX_BATCH. */
+  readonly batchSize?: number;
   /** Expected outputs (and layer values) come from this graph's interpreter run; default: the graph compiled. */
   readonly reference?: Graph;
   /** On a mismatch, rebuild with -DBNNC_DEBUG_LAYERS and find the first differing layer; default true. */
@@ -33,7 +39,8 @@ export interface VerifyOptions {
 /** One model of a multi-model verification: its graph, input vectors, C prefix and optional reference graph. */
 export interface VerifyCase {
   readonly graph: Graph;
-  readonly inputs: readonly Tensor[];
+  /** Read once, in batches (an array, or a generator that makes the vectors as they are needed). */
+  readonly inputs: Iterable<Tensor>;
   readonly prefix: string;
   readonly reference?: Graph;
   readonly kernels?: KernelVariant;
@@ -86,7 +93,7 @@ export function tensorBytes(t: Tensor): Uint8Array {
     case 'int32': return new Uint8Array(Int32Array.from(t.data).buffer);
     case 'float32': return new Uint8Array(Float32Array.from(t.data).buffer);
     case 'int64': return new Uint8Array(BigInt64Array.from(t.data, (v) => BigInt(v)).buffer);
-    default: throw new Error(`verify: ${t.dtype} outputs are not compared yet`);
+    default: return fail('BNNC_E010', `verify does not compare ${t.dtype} tensors yet`);
   }
 }
 
@@ -97,19 +104,63 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function verifyOnTarget(lowered: Graph, target: Target, inputs: readonly Tensor[], opts: VerifyOptions = {}): VerifyReport {
+/** Input bytes per batch by default (the runner reads and writes one vector at a time), and vectors at most. */
+export const BATCH_BYTES = 4 << 20;
+export const MAX_BATCH = 1000;
+
+export function verifyOnTarget(lowered: Graph, target: Target, inputs: Iterable<Tensor>, opts: VerifyOptions = {}): VerifyReport {
   return verifyManyOnTarget([{ graph: lowered, inputs, prefix: opts.prefix ?? 'bnn_model', reference: opts.reference, kernels: opts.kernels }], target, opts)[0];
 }
 
 interface Built { c: VerifyCase; model: CModel; p: string; inPath: string; outPath: string }
 
-/** Verifies several models in one build and one run; one report per model, in order. Prefixes must differ. */
+/** The comparison so far of one model: vectors seen, mismatches, and the first mismatching vector's input. */
+interface Tally { vectors: number; mismatchedVectors: number; firstMismatches: Mismatch[]; firstBad: number; firstBadInput?: Tensor; note: string }
+
+const tally = (): Tally => ({ vectors: 0, mismatchedVectors: 0, firstMismatches: [], firstBad: -1, note: '' });
+
+/** Up to n next values of an iterator. */
+function take<T>(it: Iterator<T>, n: number): T[] {
+  const out: T[] = [];
+  while (out.length < n) {
+    const r = it.next();
+    if (r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+function batchSize(opts: VerifyOptions, vectorBytes: number): number {
+  if (opts.batchSize !== undefined) return Math.max(1, Math.floor(opts.batchSize));
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / Math.max(1, vectorBytes))));
+}
+
+/**
+ * Feeds the models' vectors to `run` in batches (each model's next batch written to its input file, then one
+ * run for all) and compares each batch's outputs; at least one run, even without vectors.
+ */
+function runBatches(models: { c: VerifyCase; inPath: string; outPath: string }[], size: number, run: (vectors: number) => void): Tally[] {
+  const tallies = models.map(tally);
+  const its = models.map((m) => m.c.inputs[Symbol.iterator]());
+  for (let first = true; ; first = false) {
+    const batch = its.map((it) => take(it, size));
+    const n = Math.max(...batch.map((b) => b.length));
+    if (n === 0 && !first) break;
+    models.forEach((m, i) => writeFileSync(m.inPath, concat(batch[i].map(tensorBytes))));
+    run(n);
+    models.forEach((m, i) => compareBatch(m.c, batch[i], new Uint8Array(readFileSync(m.outPath)), tallies[i]));
+    if (n < size) break;
+  }
+  return tallies;
+}
+
+/** Verifies several models in one build and one run per batch; one report per model, in order. Prefixes must differ. */
 export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target, opts: VerifyOptions = {}): VerifyReport[] {
   const dir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'bnnc-verify-'));
   mkdirSync(dir, { recursive: true });
-  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const limit = opts.timeoutMs;
   try {
-    if (target.runner === 'ts') return cases.map((c) => verifyTs(c, target, dir, timeoutMs));
+    if (target.runner === 'ts') return cases.map((c) => verifyTs(c, target, dir, opts));
     const built: Built[] = cases.map((c) => {
       for (const [name, text] of emitC(c.graph, target, { prefix: c.prefix, kernels: c.kernels })) writeFileSync(join(dir, name), text);
       const model = buildCModel(c.graph, target, c.prefix);
@@ -118,22 +169,26 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
     });
     if (new Set(built.map((b) => b.p)).size !== built.length) throw new Error('verify: the models need distinct prefixes');
     // every model object in one compiler run; the image links these objects
-    exec(target.compiler.cc, [...cflags(target), '-c', ...built.map((b) => `${b.p}.c`)], { cwd: dir, what: `compiling ${built.length} model(s) for ${target.name}` });
-    const sizes = built.map((b) => sectionSizes(target, `${b.p}.o`, dir));
+    cc(target, [...cflags(target), '-c', ...built.map((b) => `${b.p}.c`)], dir, `compiling ${built.length} model(s) for ${target.name}`, limit);
+    const sizes = built.map((b) => sectionSizes(target, `${b.p}.o`, dir, limit));
     const base = (b: Built, i: number) => ({
-      target: target.name, prefix: b.p, vectors: b.c.inputs.length, mismatchedVectors: 0, firstMismatches: [], modelSizes: sizes[i],
-      arenaBytes: b.model.arenaBytes, constBytes: b.model.constBytes,
+      target: target.name, prefix: b.p, modelSizes: sizes[i], arenaBytes: b.model.arenaBytes, constBytes: b.model.constBytes,
     });
     if (target.runner === 'none') {
-      return built.map((b, i) => ({ ...base(b, i), ran: false, note: `compiled with ${target.compiler.cc} and sized only: the code was NOT run (no emulator for ${target.core}). ${target.note ?? ''}`.trim() }));
+      return built.map((b, i) => {
+        let vectors = 0;
+        for (const x of b.c.inputs) vectors += x ? 1 : 0;
+        const note = `compiled with ${target.compiler.cc} and sized only: the code was NOT run (no emulator for ${target.core}). ${target.note ?? ''}`.trim();
+        return { ...base(b, i), ran: false, vectors, mismatchedVectors: 0, firstMismatches: [], note };
+      });
     }
-    for (const b of built) writeFileSync(b.inPath, concat(b.c.inputs.map(tensorBytes)));
-    const { imageSizes, note } = buildAndRun(target, dir, built, built.map((b) => `${b.p}.o`), timeoutMs);
+    const runner = buildRunner(target, dir, built, built.map((b) => `${b.p}.o`), limit);
+    const tallies = runBatches(built, batchSize(opts, Math.max(...built.map((b) => b.model.input.bytes))), runner.run);
     return built.map((b, i) => {
-      const { firstBad, note: more, ...r } = compare(b, new Uint8Array(readFileSync(b.outPath)));
-      const report: VerifyReport = { ...base(b, i), ran: true, ...r, imageSizes, note: note + more };
-      if (firstBad >= 0 && opts.layerDebug !== false) {
-        report.firstDifferingLayer = firstDifferingLayer(b, target, join(dir, `${b.p}-debug`), firstBad, timeoutMs);
+      const { firstBad, firstBadInput, note: more, ...r } = tallies[i];
+      const report: VerifyReport = { ...base(b, i), ran: true, ...r, imageSizes: runner.imageSizes, note: runner.note + more };
+      if (firstBadInput && opts.layerDebug !== false) {
+        report.firstDifferingLayer = firstDifferingLayer(b, target, join(dir, `${b.p}-debug`), firstBad, firstBadInput, limit);
       }
       return report;
     });
@@ -142,8 +197,13 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
   }
 }
 
-/** Builds the runner for `models` (from `sources`: objects, or C files) and runs it; with `debugPath`, a debug build. */
-function buildAndRun(target: Target, dir: string, models: Built[], sources: string[], timeoutMs: number, debugPath?: string): { imageSizes?: Sizes; note: string } {
+interface Runner { imageSizes?: Sizes; note: string; run: (vectors: number) => void }
+
+/**
+ * Builds the runner for `models` (from `sources`: objects, or C files; with `debugPath`, a debug build that
+ * writes every layer's output there); `run(n)` runs it once over the vectors in the models' input files.
+ */
+function buildRunner(target: Target, dir: string, models: Built[], sources: string[], timeoutMs?: number, debugPath?: string): Runner {
   const data = {
     models: models.map((b) => ({
       ...templateData(b.model, target), inPath: b.inPath, outPath: b.outPath, inLen: Buffer.byteLength(b.inPath), outLen: Buffer.byteLength(b.outPath),
@@ -156,57 +216,61 @@ function buildAndRun(target: Target, dir: string, models: Built[], sources: stri
     writeFileSync(join(dir, 'runner.c'), render('runner', 'runner-host.c.hbs', data));
     const san = target.compiler.sanitize ?? [];
     // the host runner compiles the models with the sanitizers: from their C, whatever `sources` holds
-    exec(target.compiler.cc, [...cflags(target, san), ...defs, ...models.map((b) => `${b.p}.c`), 'runner.c', '-o', 'runner', ...san], { cwd: dir, what: 'building the host runner' });
-    exec('./runner', [], { cwd: dir, timeoutMs, what: 'running the host runner' });
-    return { note: `ran natively (${san.length ? san.join(' ') : 'no sanitizers'})` };
+    cc(target, [...cflags(target, san), ...defs, ...models.map((b) => `${b.p}.c`), 'runner.c', '-o', 'runner', ...san], dir, 'building the host runner', timeoutMs);
+    return {
+      note: `ran natively (${san.length ? san.join(' ') : 'no sanitizers'})`,
+      run: (n) => { exec('./runner', [], { cwd: dir, timeoutMs: timeoutMs ?? runLimit(n), what: `running the host runner on ${n} vector(s)`, program: true }); },
+    };
   }
-  const riscv = target.runner === 'semihost-riscv';
-  const emu = target.emulator;
-  if (!emu) throw new Error(`target ${target.name}: runner ${target.runner} needs an emulator`);
+  const emu = semihostEmulator(target, `verify on ${target.name}`);
   writeFileSync(join(dir, 'runner.c'), render('runner', 'runner-semihost.c.hbs', data));
-  writeFileSync(join(dir, 'startup.S'), readFileSync(`${TEMPLATES_DIR}runner/${riscv ? 'startup-riscv.S' : 'startup-arm.S'}`, 'utf8'));
-  writeFileSync(join(dir, 'link.ld'), render('runner', 'link.ld.hbs', { entry: riscv ? '_start' : 'reset_handler', ...memoryMap(emu) }));
-  exec(target.compiler.cc, [...cflags(target), ...defs, ...target.compiler.linkFlags, '-T', 'link.ld', 'startup.S', 'runner.c', ...sources, '-o', 'image.elf', ...target.compiler.libs],
-    { cwd: dir, what: `linking the ${target.name} test image` });
-  const imageSizes = sectionSizes(target, 'image.elf', dir);
-  const { cmd, args } = emulatorArgs(target, 'image.elf');
-  try {
-    exec(cmd, args, { cwd: dir, timeoutMs, what: `${cmd} -M ${emu.machine} running the ${target.name} test image` });
-  } catch (e) {
-    const m = (e as Error).message;
-    throw new Error(/failed \(exit 99\)/.test(m) ? `${m}\n(exit 99: the guest took a fault or trap)` : m);
-  }
-  return { imageSizes, note: `ran under ${cmd} -M ${emu.machine} -cpu ${emu.cpu} (semihosting)` };
+  buildImage(target, dir, { sources: ['runner.c', ...sources], flags: defs, image: 'image.elf', what: `linking the ${target.name} test image`, timeoutMs });
+  const emulated = `${emu.command} -M ${emu.machine} -cpu ${emu.cpu}`;
+  return {
+    imageSizes: sectionSizes(target, 'image.elf', dir, timeoutMs),
+    note: `ran under ${emulated} (semihosting)`,
+    run: (n) => {
+      const what = `${emu.command} -M ${emu.machine} running the ${target.name} test image on ${n} vector(s)`;
+      const r = runImage(target, dir, 'image.elf', { what, timeoutMs: timeoutMs ?? runLimit(n) });
+      if (r.exitCode !== 0) throw guestFailed(what, r);
+    },
+  };
 }
 
-/** Compares a model's output file with the reference interpreter, vector by vector. */
-function compare(b: Built, actual: Uint8Array): { mismatchedVectors: number; firstMismatches: Mismatch[]; firstBad: number; note: string } {
-  const ref = b.c.reference ?? b.c.graph;
-  const inName = b.c.graph.inputs[0].name;
-  const firstMismatches: Mismatch[] = [];
-  let mismatchedVectors = 0, at = 0, firstBad = -1, note = '';
-  b.c.inputs.forEach((x, v) => {
+/** Compares a batch of a model's outputs (vectors t.vectors, t.vectors + 1, ...) with the reference interpreter. */
+function compareBatch(c: VerifyCase, batch: readonly Tensor[], actual: Uint8Array, t: Tally): void {
+  const ref = c.reference ?? c.graph;
+  const inName = c.graph.inputs[0].name;
+  const offset = t.vectors;
+  let at = 0, bad = 0;
+  batch.forEach((x, k) => {
+    const v = offset + k;
     const outs = run(ref, { [inName]: x });
-    let bad = false;
-    for (const o of b.c.graph.outputs) {
+    let differs = false;
+    for (const o of c.graph.outputs) {
       const exp = tensorBytes(outs.get(o)!);
       for (let i = 0; i < exp.length; i++) {
         const a = at + i < actual.length ? actual[at + i] : -1;
         if (a !== exp[i]) {
-          bad = true;
-          if (firstMismatches.length < 10) firstMismatches.push({ vector: v, output: o, byte: i, expected: exp[i], actual: a });
+          differs = true;
+          if (t.firstMismatches.length < 10) t.firstMismatches.push({ vector: v, output: o, byte: i, expected: exp[i], actual: a });
         }
       }
       at += exp.length;
     }
-    if (bad) mismatchedVectors++;
-    if (bad && firstBad < 0) firstBad = v;
+    if (!differs) return;
+    bad++;
+    if (t.firstBad < 0) { t.firstBad = v; t.firstBadInput = x; }
   });
   if (actual.length !== at) {
-    note = `; output file has ${actual.length} bytes, expected ${at}`;
-    if (mismatchedVectors === 0) { mismatchedVectors = b.c.inputs.length; firstBad = 0; }
+    if (!t.note) t.note = `; output file has ${actual.length} bytes, expected ${at}${offset ? ` (the batch from vector ${offset})` : ''}`;
+    if (bad === 0 && batch.length > 0) {
+      bad = batch.length;
+      if (t.firstBad < 0) { t.firstBad = offset; t.firstBadInput = batch[0]; }
+    }
   }
-  return { mismatchedVectors, firstMismatches, firstBad, note };
+  t.mismatchedVectors += bad;
+  t.vectors += batch.length;
 }
 
 /** Element values of little-endian bytes as the C type of a tensor holds them (packed words unsigned). */
@@ -229,16 +293,16 @@ function elements(bytes: Uint8Array, dtype: DType, packed: boolean): number[] {
  * output (records of layer index, byte count, bytes, in call order) with the interpreter's value of the same
  * lowered tensor; returns the first that differs.
  */
-function firstDifferingLayer(b: Built, target: Target, dir: string, vector: number, timeoutMs: number): LayerDiff | undefined {
+function firstDifferingLayer(b: Built, target: Target, dir: string, vector: number, input: Tensor, timeoutMs?: number): LayerDiff | undefined {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of emitC(b.c.graph, target, { prefix: b.c.prefix, kernels: b.c.kernels })) writeFileSync(join(dir, name), text);
   const one: Built = { ...b, inPath: join(dir, `${b.p}.in.bin`), outPath: join(dir, `${b.p}.out.bin`) };
-  writeFileSync(one.inPath, tensorBytes(b.c.inputs[vector]));
+  writeFileSync(one.inPath, tensorBytes(input));
   const debugPath = join(dir, 'layers.bin');
-  buildAndRun(target, dir, [one], [`${b.p}.c`], timeoutMs, debugPath);
+  buildRunner(target, dir, [one], [`${b.p}.c`], timeoutMs, debugPath).run(1);
   const dump = new Uint8Array(readFileSync(debugPath));
   const ref = b.c.reference ?? b.c.graph;
-  const values = run(ref, { [b.c.graph.inputs[0].name]: b.c.inputs[vector] }, { keepAll: true });
+  const values = run(ref, { [b.c.graph.inputs[0].name]: input }, { keepAll: true });
   const dumps = b.model.layers.flatMap((l) => ((l.dumps as LayerDump[] | undefined) ?? []).map((d) => ({ ...d, layer: l.index as number, fn: l.fn })));
   const view = new DataView(dump.buffer, dump.byteOffset, dump.byteLength);
   let at = 0;
@@ -262,8 +326,8 @@ function firstDifferingLayer(b: Built, target: Target, dir: string, vector: numb
   return undefined;
 }
 
-/** The ts target: emit the module, transpile it with the TypeScript compiler, and run it in Node on every vector. */
-function verifyTs(c: VerifyCase, target: Target, dir: string, timeoutMs: number): VerifyReport {
+/** The ts target: emit the module, transpile it with the TypeScript compiler, and run it in Node on every batch. */
+function verifyTs(c: VerifyCase, target: Target, dir: string, opts: VerifyOptions): VerifyReport {
   const files = emitC(c.graph, target, { prefix: c.prefix });
   const [name, text] = [...files][0];
   const stem = name.replace(/\.ts$/, '');
@@ -271,14 +335,14 @@ function verifyTs(c: VerifyCase, target: Target, dir: string, timeoutMs: number)
   const js = ts.transpileModule(text, { compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ES2020 } }).outputText;
   writeFileSync(join(dir, `${stem}.mjs`), js);
   const inPath = join(dir, `${stem}.in.bin`), outPath = join(dir, `${stem}.out.bin`);
-  writeFileSync(inPath, concat(c.inputs.map(tensorBytes)));
   const t = c.graph.inputs[0].type;
   const ctor = { uint8: 'Uint8Array', int8: 'Int8Array', int16: 'Int16Array', int32: 'Int32Array', float32: 'Float32Array' }[t.dtype as string];
-  if (!ctor) throw new Error(`verify: ${t.dtype} inputs are not supported by the ts runner`);
+  if (!ctor) fail('BNNC_E010', `verify does not run the ts module on ${t.dtype} inputs yet`);
+  const per = t.shape.reduce((a, d) => a * d, 1) * ({ uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4 } as Record<string, number>)[t.dtype];
   writeFileSync(join(dir, `${stem}.runner.mjs`), [
     `import { readFileSync, writeFileSync } from 'node:fs';`,
     `import { run, OUTPUT_NAMES } from './${stem}.mjs';`,
-    `const buf = readFileSync(${JSON.stringify(inPath)}), per = ${c.inputs[0] ? tensorBytes(c.inputs[0]).length : 1};`,
+    `const buf = readFileSync(${JSON.stringify(inPath)}), per = ${per};`,
     'const parts = [];',
     'for (let at = 0; at + per <= buf.length; at += per) {',
     `  const out = run(new ${ctor}(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + per)));`,
@@ -286,36 +350,27 @@ function verifyTs(c: VerifyCase, target: Target, dir: string, timeoutMs: number)
     '}',
     `writeFileSync(${JSON.stringify(outPath)}, Buffer.concat(parts));`,
   ].join('\n'));
-  exec(process.execPath, [`${stem}.runner.mjs`], { cwd: dir, timeoutMs, what: `running ${stem}.mjs in Node` });
-  const b: Built = { c, model: undefined as unknown as CModel, p: stem, inPath, outPath };
-  const r = compare(b, new Uint8Array(readFileSync(outPath)));
+  const [r] = runBatches([{ c, inPath, outPath }], batchSize(opts, per), (n) => {
+    exec(process.execPath, [`${stem}.runner.mjs`], { cwd: dir, timeoutMs: opts.timeoutMs ?? runLimit(n), what: `running ${stem}.mjs in Node on ${n} vector(s)`, program: true });
+  });
   return {
-    target: target.name, prefix: stem, ran: true, vectors: c.inputs.length, mismatchedVectors: r.mismatchedVectors, firstMismatches: r.firstMismatches,
+    target: target.name, prefix: stem, ran: true, vectors: r.vectors, mismatchedVectors: r.mismatchedVectors, firstMismatches: r.firstMismatches,
     modelSizes: { text: Buffer.byteLength(text), data: 0, bss: 0 }, arenaBytes: 0,
     constBytes: [...c.graph.initializers.values()].reduce((s, x) => s + x.data.byteLength, 0),
     note: `ran ${stem}.ts (transpiled to JavaScript) in Node ${process.version}${r.note}`,
   };
 }
 
-/** ROM and RAM of the test image: the emulator's own ROM, or the two halves of its one RAM region. */
-export function memoryMap(e: Emulator): Record<string, string> {
-  const hex = (v: number) => `0x${v.toString(16)}`;
-  const half = e.ram.length / 2;
-  const rom = e.rom ?? { origin: e.ram.origin, length: half };
-  const ram = e.rom ? e.ram : { origin: e.ram.origin + half, length: half };
-  return { romOrigin: hex(rom.origin), romLength: hex(rom.length), ramOrigin: hex(ram.origin), ramLength: hex(ram.length) };
-}
-
 /** Compiles the emitted model with the target's compiler and warnings as errors; returns its sizes. */
-export function compileCheck(lowered: Graph, target: Target, opts: { prefix?: string; workDir?: string } = {}): Sizes {
+export function compileCheck(lowered: Graph, target: Target, opts: { prefix?: string; workDir?: string; timeoutMs?: number } = {}): Sizes {
   const dir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'bnnc-cc-'));
   mkdirSync(dir, { recursive: true });
   try {
     const files = emitC(lowered, target, { prefix: opts.prefix });
     for (const [name, text] of files) writeFileSync(join(dir, name), text);
     const c = [...files.keys()].find((f) => f.endsWith('.c'))!;
-    exec(target.compiler.cc, [...cflags(target), '-c', c, '-o', 'model.o'], { cwd: dir, what: `compiling ${c} for ${target.name}` });
-    return sectionSizes(target, 'model.o', dir);
+    cc(target, [...cflags(target), '-c', c, '-o', 'model.o'], dir, `compiling ${c} for ${target.name}`, opts.timeoutMs);
+    return sectionSizes(target, 'model.o', dir, opts.timeoutMs);
   } finally {
     if (!opts.workDir) rmSync(dir, { recursive: true, force: true });
   }

@@ -3,20 +3,20 @@
 // the target's emulator with the instruction-count plugin, and reports per layer and in total: executed
 // instructions (exact), binary MACs, MACs per instruction, an estimated cycle count (cycles.ts), flash
 // (weights, thresholds, code) and peak RAM (arena + measured stack). Method: docs/benchmarks-method.md.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildCModel, CTYPE_BYTES, type CModel, type Layer } from '../backend/c-data.js';
-import { emitC, render, TEMPLATES_DIR } from '../backend/emit.js';
+import { emitC, render } from '../backend/emit.js';
 import { selectKernels, type KernelVariant } from '../backend/kernels.js';
-import type { Emulator, Target } from '../backend/target.js';
-import { cflags, emulatorArgs, exec, sectionSizes } from '../backend/toolchain.js';
+import { buildImage, emulatorCommand, runsSemihosted } from '../backend/runner.js';
+import type { CostModel, Target } from '../backend/target.js';
+import { binutil, cc, cflags, exec, runLimit, sectionSizes, ToolchainError } from '../backend/toolchain.js';
 import { tensorBytes } from '../backend/verify.js';
 import { run } from '../interp/run.js';
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Tensor } from '../ir/types.js';
-import { costModelFor, disassemble, estimateCycles, type CostModel } from './cycles.js';
+import { disassemble, estimateCycles } from './cycles.js';
 import { buildPlugin, runCounted } from './plugin.js';
 
 export interface BenchOptions {
@@ -27,7 +27,7 @@ export interface BenchOptions {
   readonly input?: Tensor;
   /** Keep the build here; default: a temporary folder, removed afterwards. */
   readonly workDir?: string;
-  /** Wall-clock backstop for the emulator run; default 120 s. */
+  /** The limit of every step (builds, the emulator run); default: each step's own, derived from its work. */
   readonly timeoutMs?: number;
   /** Count executions per address for the cycle estimate (slower); default true where a cost table exists. */
   readonly estimate?: boolean;
@@ -114,14 +114,6 @@ function layerConsts(model: CModel, l: Layer): { weights: number; thresholds: nu
   return out;
 }
 
-function memoryMap(e: Emulator): Record<string, string> {
-  const hex = (v: number) => `0x${v.toString(16)}`;
-  const half = e.ram.length / 2;
-  const rom = e.rom ?? { origin: e.ram.origin, length: half };
-  const ram = e.rom ? e.ram : { origin: e.ram.origin + half, length: half };
-  return { romOrigin: hex(rom.origin), romLength: hex(rom.length), ramOrigin: hex(ram.origin), ramLength: hex(ram.length) };
-}
-
 function cArray(vals: ArrayLike<number>, per = 16): string {
   const out: string[] = [];
   for (let i = 0; i < vals.length; i += per) out.push(`    ${Array.from(vals).slice(i, i + per).join(', ')},`);
@@ -129,8 +121,8 @@ function cArray(vals: ArrayLike<number>, per = 16): string {
 }
 
 /** Function sizes and addresses from `nm -S` (local symbols included). */
-function symbols(nm: string, file: string, cwd: string): Map<string, { addr: number; size: number }> {
-  const out = execFileSync(nm, ['-S', '--defined-only', file], { cwd, encoding: 'utf8' });
+function symbols(nm: string, file: string, cwd: string, timeoutMs?: number): Map<string, { addr: number; size: number }> {
+  const out = exec(nm, ['-S', '--defined-only', file], { cwd, timeoutMs, what: `${nm} ${file}` }).stdout;
   const syms = new Map<string, { addr: number; size: number }>();
   for (const line of out.split('\n')) {
     const f = line.trim().split(/\s+/);
@@ -162,12 +154,12 @@ export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): 
     const model = selectKernels(buildCModel(lowered, target, prefix), target, kernels);
     const p = model.prefix;
     for (const [name, text] of emitC(lowered, target, { prefix, kernels })) writeFileSync(join(dir, name), text);
-    const tool = (t: string) => target.compiler.size.replace(/size$/, t);
     const notes: string[] = [];
+    const limit = opts.timeoutMs;
 
     // flash: the default build of the model object
-    exec(target.compiler.cc, [...cflags(target), '-c', `${p}.c`, '-o', 'model.o'], { cwd: dir, what: `compiling ${p}.c for ${target.name}` });
-    const sizes = sectionSizes(target, 'model.o', dir);
+    cc(target, [...cflags(target), '-c', `${p}.c`, '-o', 'model.o'], dir, `compiling ${p}.c for ${target.name}`, limit);
+    const sizes = sectionSizes(target, 'model.o', dir, limit);
     const layers: BenchLayer[] = model.layers.map((l, index) => {
       const macs = layerMacs(l), k = layerConsts(model, l);
       return {
@@ -181,13 +173,12 @@ export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): 
     const flash = { weights: consts.weights, thresholds: consts.thresholds, otherConst: consts.other, code: flashTotal - consts.weights - consts.thresholds - consts.other, total: flashTotal };
     const ram: BenchReport['ram'] = { arena: model.arenaBytes, staticData: sizes.data + sizes.bss, arenaLowerBound: model.arenaLowerBound };
     const binMacs = sum((l) => l.binaryMacs), intMacs = sum((l) => l.intMacs);
-    const cost = costModelFor(target.core);
+    const cost = target.costModel;
     const report: BenchReport = {
       target: target.name, core: target.core, kernels, graph: lowered.name, ran: false, layers,
-      total: { binaryMacs: binMacs, intMacs }, flash, ram, cycleModel: cost ?? null, notes,
+      total: { binaryMacs: binMacs, intMacs }, flash, ram, cycleModel: cost, notes,
     };
-    const emu = target.emulator;
-    if (!emu || (target.runner !== 'semihost-arm' && target.runner !== 'semihost-riscv')) {
+    if (!runsSemihosted(target)) {
       notes.push(`no emulator for ${target.core}: sizes only, nothing was run`);
       return report;
     }
@@ -196,33 +187,29 @@ export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): 
     const input = opts.input ?? benchInput(lowered);
     const outs = run(lowered, { [lowered.inputs[0].name]: input });
     const expected = lowered.outputs.flatMap((o) => Array.from(tensorBytes(outs.get(o)!)));
-    const riscv = target.runner === 'semihost-riscv';
     writeFileSync(join(dir, 'bench.c'), render('bench', 'runner-bench.c.hbs', {
       ...model, inputBody: cArray(input.data), expectedCount: expected.length, expectedBody: cArray(expected),
       outArgs: model.outputs.map((o) => `bench_${o.cname}`).join(', '),
     }));
-    writeFileSync(join(dir, 'startup.S'), readFileSync(`${TEMPLATES_DIR}runner/${riscv ? 'startup-riscv.S' : 'startup-arm.S'}`, 'utf8'));
-    writeFileSync(join(dir, 'link.ld'), render('runner', 'link.ld.hbs', { entry: riscv ? '_start' : 'reset_handler', ...memoryMap(emu) }));
     const benchFlags = ['-DBNNC_BENCH', '-fno-inline-functions-called-once', '-fno-inline-small-functions'];
-    exec(target.compiler.cc, [...cflags(target, benchFlags), ...target.compiler.linkFlags, '-T', 'link.ld', 'startup.S', `${p}.c`, 'bench.c', '-o', 'bench.elf', ...target.compiler.libs],
-      { cwd: dir, what: `linking the ${target.name} bench image` });
-    const syms = symbols(tool('nm'), 'bench.elf', dir);
+    buildImage(target, dir, { sources: [`${p}.c`, 'bench.c'], flags: benchFlags, image: 'bench.elf', what: `linking the ${target.name} bench image`, timeoutMs: limit });
+    const syms = symbols(binutil(target, 'nm'), 'bench.elf', dir, limit);
     for (const l of layers) {
       const s = syms.get(l.fn);
       if (s) l.codeBytes = s.size;
       else notes.push(`${l.fn} was inlined in the bench build: its cycles are not separated`);
     }
-    const estimate = (opts.estimate ?? true) && cost !== undefined;
-    const { cmd, args } = emulatorArgs(target, 'bench.elf');
+    const estimate = (opts.estimate ?? true) && cost !== null;
+    const what = `running the ${target.name} bench image`;
     const r = runCounted({
-      qemu: [cmd, ...args.map((a) => (a === 'bench.elf' ? join(dir, 'bench.elf') : a))], elf: join(dir, 'bench.elf'), plugin: buildPlugin(),
-      pcs: estimate, timeoutMs: opts.timeoutMs ?? 120_000, limit: 2_000_000_000,
+      qemu: emulatorCommand(target, join(dir, 'bench.elf')), elf: join(dir, 'bench.elf'), plugin: buildPlugin(),
+      pcs: estimate, timeoutMs: limit ?? runLimit(1), limit: 2_000_000_000, what,
     });
     const text = r.stdout + r.stderr;
     const stack = /bnnc-bench stack (\d+)/.exec(text), bad = /bnnc-bench mismatched (\d+)/.exec(text);
-    if (!stack || !bad || r.limitHit) throw new Error(`bench on ${target.name}: the image did not finish (exit ${r.exitCode})\n${text}`);
+    if (!stack || !bad || r.limitHit) throw new ToolchainError(`${what}: the image did not finish (exit ${r.exitCode})\n${text}`, what);
     const N = layers.length;
-    if (r.marks.length !== N + 4) throw new Error(`bench on ${target.name}: ${r.marks.length} marks, expected ${N + 4}`);
+    if (r.marks.length !== N + 4) throw new ToolchainError(`${what}: ${r.marks.length} marks, expected ${N + 4}`, what);
     const m = r.marks[1] - r.marks[0];
     layers.forEach((l, i) => { l.instructions = r.marks[3 + i] - r.marks[2 + i] - m; });
     report.ran = true;
@@ -243,7 +230,7 @@ export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): 
       ...(binMacs ? { binaryMacsPerInstruction: binMacs / binInsn, instructionsPer32BinaryMacs: (32 * binInsn) / binMacs } : {}),
     });
     if (estimate && r.pcCounts && cost) {
-      const insns = disassemble(tool('objdump'), join(dir, 'bench.elf'));
+      const insns = disassemble(binutil(target, 'objdump'), join(dir, 'bench.elf'), limit);
       for (const l of layers) {
         const s = syms.get(l.fn);
         if (s) l.cyclesEstimate = estimateCycles(cost, insns, r.pcCounts, s.addr, s.addr + s.size);

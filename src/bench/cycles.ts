@@ -1,23 +1,17 @@
 // The cycle estimate of docs/benchmarks-method.md: per-address execution counts (the plugin's `pcs`) times a
 // per-core cost per instruction class, classified from `objdump -d` of the same image, plus a refill penalty
 // for every taken branch. An estimate, not a measurement: zero wait states, no caches, no bus contention.
-import { execFileSync } from 'node:child_process';
+// A target names its table (`costModel` in its JSON); dual-issue cores name none and get instructions only.
+import type { CostModel } from '../backend/target.js';
+import { exec } from '../backend/toolchain.js';
 
-export type CostModel = 'cortex-m3/m4' | 'cortex-m0+' | 'rv32';
-
-/** The cost table for a core (its description's `core`), or undefined (dual-issue cores: instructions only). */
-export function costModelFor(core: string): CostModel | undefined {
-  if (/^Cortex-M0\+?$/.test(core)) return 'cortex-m0+';
-  if (/^Cortex-M(3|4F?|33)$/.test(core)) return 'cortex-m3/m4';
-  if (/^RV32/.test(core)) return 'rv32';
-  return undefined;
-}
+export type { CostModel };
 
 export interface Insn { addr: number; size: number; mnem: string; ops: string }
 
 /** Disassembles an ELF: every instruction with its address, byte size, mnemonic and operands. */
-export function disassemble(objdump: string, elf: string): Insn[] {
-  const out = execFileSync(objdump, ['-d', '--no-show-raw-insn', elf], { encoding: 'utf8', maxBuffer: 256 << 20 });
+export function disassemble(objdump: string, elf: string, timeoutMs?: number): Insn[] {
+  const out = exec(objdump, ['-d', '--no-show-raw-insn', elf], { timeoutMs, maxBuffer: 256 << 20, what: `${objdump} -d ${elf}` }).stdout;
   const list: Insn[] = [];
   for (const line of out.split('\n')) {
     const m = /^\s*([0-9a-f]+):\s+([a-z][\w.]*)\s*(.*)$/.exec(line);

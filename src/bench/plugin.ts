@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timedOut, ToolchainError } from '../backend/toolchain.js';
 
 /** The same folder from src/bench/ and from dist/bench/ (the C source is not compiled by tsc). */
 export const PLUGIN_SOURCE_DIR = fileURLToPath(new URL('../../src/bench/plugin/', import.meta.url));
@@ -36,7 +37,7 @@ export function buildPlugin(opts: { cc?: string; cacheDir?: string } = {}): stri
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
     const why = r.error ? r.error.message : `exit ${r.status}\n${r.stdout}${r.stderr}`;
-    throw new Error(`building the instruction-count plugin with '${cc}' failed: ${why}`);
+    throw new ToolchainError(`building the instruction-count plugin with '${cc}' failed: ${why}`, 'building the instruction-count plugin');
   }
   renameSync(tmp, so); // atomic: a concurrent builder either sees nothing or the finished file
   return so;
@@ -53,6 +54,8 @@ export interface CountedRunOptions {
   limit?: number;
   /** Wall-clock backstop; a guest still running then is killed and runCounted throws. Default 60 s. */
   timeoutMs?: number;
+  /** Names the step in messages (default: the QEMU command line). */
+  what?: string;
   /** Also count executions per instruction address (returned as pcCounts); slower by a second add per instruction. */
   pcs?: boolean;
   /** Plugin path (default: buildPlugin()). */
@@ -91,13 +94,13 @@ export function runCounted(o: CountedRunOptions): CountedRun {
     const r = spawnSync(cmd, [...args, '-plugin', popts.map((p) => p.replaceAll(',', ',,')).join(',')], {
       encoding: 'utf8', timeout, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const what = `${cmd} ${args.join(' ')}`;
-    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-      throw new Error(`counted run timed out after ${timeout / 1000} s and was killed (set a limit to stop runaway guests): ${what}\n${r.stderr}`);
-    }
-    if (r.error) throw new Error(`counted run could not start: ${what}: ${r.error.message}`);
+    const what = o.what ?? `${cmd} ${args.join(' ')}`;
+    const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ETIMEDOUT') throw timedOut(`counted run (${what})`, timeout, true, r.stderr);
+    if (code === 'ENOENT') throw new ToolchainError(`counted run (${what}): '${cmd}' is not installed or not on PATH`, what);
+    if (r.error) throw new ToolchainError(`counted run could not start: ${what}: ${r.error.message}`, what);
     if (!existsSync(out)) {
-      throw new Error(`counted run wrote no counts (exit ${r.status ?? r.signal}): ${what}\n${r.stdout}${r.stderr}`);
+      throw new ToolchainError(`counted run wrote no counts (exit ${r.status ?? r.signal}): ${what}\n${r.stdout}${r.stderr}`, what);
     }
     const rep = parseReport(readFileSync(out, 'utf8'));
     let stderr = r.stderr;

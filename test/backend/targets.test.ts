@@ -1,18 +1,20 @@
-// Targets and emission: the target list, a clear error for an unknown one, deterministic output, the
-// unsupported float tails, and a warnings-as-errors compile of every lowered op with every target's compiler
-// (no division or modulo helper may be linked in: xtensa-lx106's libgcc has none, Cortex-M0+ has no divider).
+// Targets and emission: the target list, a clear error for an unknown one and for a target file that breaks
+// the schema (broken copies in a temporary folder), no code that tests a target's name, deterministic output,
+// the unsupported float tails, and a warnings-as-errors compile of every lowered op with every target's
+// compiler (no division or modulo helper may be linked in: xtensa-lx106's libgcc has none, Cortex-M0+ has no
+// divider).
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../src/backend/emit.js';
-import { listTargets, loadTarget } from '../../src/backend/target.js';
-import { exec } from '../../src/backend/toolchain.js';
+import { listTargets, loadTarget, TARGETS_DIR } from '../../src/backend/target.js';
+import { exec, ToolchainError } from '../../src/backend/toolchain.js';
 import { compileCheck, verifyOnTarget } from '../../src/backend/verify.js';
 import { CompileError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/types.js';
-import { hasShared, hasTool } from '../helpers/resources.js';
+import { hasShared, hasTool, ROOT } from '../helpers/resources.js';
 import { lowerReal, MNIST, MODELS, mnistInputs } from './helpers.js';
 import { buildNet, CASES } from './random-net.js';
 
@@ -28,7 +30,7 @@ function code(f: () => unknown): string {
 describe('targets', () => {
   it('lists every target and loads each', () => {
     expect(listTargets()).toEqual([...ALL, TS]);
-    expect(loadTarget(TS).family).toBe('ts');
+    expect(loadTarget(TS).language).toBe('ts');
     for (const t of ALL) {
       const target = loadTarget(t);
       expect(target.name).toBe(t);
@@ -41,6 +43,78 @@ describe('targets', () => {
     expect(msg).toMatch(/^BNNC_E019/);
     expect(msg).toContain('cortex-m4');
     expect(msg).toContain('esp32c3');
+  });
+});
+
+describe('target files are checked against targets/target.schema.json', () => {
+  /** A copy of targets/ with cortex-m4.json edited; the code and message of loading it. */
+  function broken(edit: (t: Record<string, any>) => void, raw?: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'bnnc-targets-'));
+    try {
+      cpSync(TARGETS_DIR, dir, { recursive: true });
+      const t = JSON.parse(readFileSync(join(dir, 'cortex-m4.json'), 'utf8'));
+      edit(t);
+      writeFileSync(join(dir, 'cortex-m4.json'), raw ?? JSON.stringify(t));
+      expect(listTargets(dir)).toEqual([...ALL, TS]);
+      expect(loadTarget('cortex-m3', dir).name).toBe('cortex-m3');
+      return code(() => loadTarget('cortex-m4', dir));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('loads an unchanged copy', () => {
+    expect(broken(() => {})).toBe('no error');
+  });
+
+  it.each([
+    ['a feature of the wrong type', (t: any) => { t.features.popcountInstruction = 'yes'; }, '/features/popcountInstruction must be boolean'],
+    ['a missing field', (t: any) => { delete t.compiler.cc; }, "/compiler must have required property 'cc'"],
+    ['an unknown field', (t: any) => { t.features.neon = true; }, "/features has an unknown field 'neon'"],
+    ['a runner nobody knows', (t: any) => { t.runner = 'semihost-arm'; }, '/runner must be one of "host", "semihost", "ts", "none"'],
+    ['an emulated runner without an emulator', (t: any) => { t.emulator = null; }, '/emulator must be object'],
+    ['an emulator without startup code', (t: any) => { delete t.emulator.startup; }, "/emulator must have required property 'startup'"],
+    ['an unknown cost model', (t: any) => { t.costModel = 'cortex-m7'; }, '/costModel must be one of'],
+    ['a name that is not the file name', (t: any) => { t.name = 'cortex-m4f'; }, "/name must be 'cortex-m4', the file's name"],
+  ])('%s is BNNC_E060 naming the file and the field', (_, edit, field) => {
+    const msg = broken(edit);
+    expect(msg).toMatch(/^BNNC_E060/);
+    expect(msg).toContain('cortex-m4.json: ');
+    expect(msg).toContain(field);
+  });
+
+  it('a file that is not JSON is BNNC_E060 naming the file', () => {
+    const msg = broken(() => {}, '{ "name": "cortex-m4", ');
+    expect(msg).toMatch(/^BNNC_E060.*cortex-m4\.json: /);
+  });
+});
+
+describe('back ends read capabilities, never names', () => {
+  /** Every .ts file under src/ but target loading itself. */
+  function sources(dir: string): string[] {
+    return readdirSync(dir).flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') && !p.endsWith('backend/target.ts') ? [p] : [];
+    });
+  }
+  const NAME_TEST = [
+    /\.(family|arch|core|name)\s*(===|!==|==|!=)/, // t.family === ...
+    /(===|!==|==|!=)\s*[\w.]*\.(family|arch|core)\b/, // ... === t.core
+    /\.(family|arch|core)\s*\.(startsWith|endsWith|includes|match)\(/, // t.core.startsWith(...)
+    /\.test\(\s*([\w.]*\.)?(family|arch|core)\)/, // /M4/.test(t.core)
+    /['"](cortex-m\d+\w*|esp32\w*|xtensa|riscv|armv[\w.-]+|rv32[a-z]+)['"]/i, // a target, family or ISA literal (not a cost table's name)
+  ];
+
+  it('no file in src/ outside target loading compares a target\'s name, family, arch or core', () => {
+    const hits: string[] = [];
+    for (const f of sources(join(ROOT, 'src'))) {
+      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        if (line.trim().startsWith('//') || line.trim().startsWith('*')) return;
+        if (/\bname\s*(===|!==)/.test(line) && !/(target|\bt)\.name\s*(===|!==)/.test(line)) return; // other things' names
+        if (NAME_TEST.some((re) => re.test(line))) hits.push(`${f.slice(ROOT.length)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(hits).toEqual([]);
   });
 });
 
@@ -87,7 +161,7 @@ describe('warnings-as-errors compile on every target compiler', () => {
       graphs.forEach((g, i) => {
         const sizes = compileCheck(g, t, { prefix: `net${i}`, workDir: dir });
         expect(sizes.text).toBeGreaterThan(0);
-        if (t.family !== 'host') {
+        if (t.runner !== 'host') {
           const undef = execFileSync(t.compiler.size.replace(/size$/, 'nm'), ['-u', join(dir, 'model.o')], { encoding: 'utf8' });
           expect(undef, `${name} net${i} needs a division helper`).not.toMatch(DIVISION);
         }
@@ -99,8 +173,11 @@ describe('warnings-as-errors compile on every target compiler', () => {
 });
 
 describe('runners', () => {
-  it('fail with a clear message when a program hangs', () => {
-    expect(() => exec('sleep', ['5'], { timeoutMs: 300, what: 'a hanging guest' })).toThrow(/a hanging guest: timed out after 0.3 s/);
+  it('fail with a ToolchainError naming the step when a program hangs', () => {
+    const e = (() => { try { exec('sleep', ['5'], { timeoutMs: 300, what: 'a hanging guest', program: true }); } catch (x) { return x; } })();
+    expect(e).toBeInstanceOf(ToolchainError);
+    expect((e as ToolchainError).step).toBe('a hanging guest');
+    expect((e as Error).message).toMatch(/^a hanging guest timed out after 0.3 s and was killed \(the program hung, or the machine is busy: raise --timeout/);
   });
 });
 
