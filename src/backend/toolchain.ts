@@ -4,7 +4,7 @@
 // is a ToolchainError naming the step (cli.ts: exit 3), never a CompileError (the input is not at fault).
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Target } from './target.js';
 
 export interface Sizes { text: number; data: number; bss: number }
@@ -40,7 +40,7 @@ export function compileLimit(args: readonly string[], cwd = '.'): number {
   let files = 0, bytes = 0;
   for (const a of args) {
     if (!SOURCE.test(a) || a.startsWith('-')) continue;
-    const p = join(cwd, a);
+    const p = resolve(cwd, a);
     if (!existsSync(p)) continue;
     files++;
     bytes += statSync(p).size;

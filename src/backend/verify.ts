@@ -171,22 +171,24 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
     // every model object in one compiler run; the image links these objects
     cc(target, [...cflags(target), '-c', ...built.map((b) => `${b.p}.c`)], dir, `compiling ${built.length} model(s) for ${target.name}`, limit);
     const sizes = built.map((b) => sectionSizes(target, `${b.p}.o`, dir, limit));
-    const base = (b: Built, i: number) => ({
-      target: target.name, prefix: b.p, modelSizes: sizes[i], arenaBytes: b.model.arenaBytes, constBytes: b.model.constBytes,
+    const base = (b: Built, i: number, t: Pick<Tally, 'vectors' | 'mismatchedVectors' | 'firstMismatches'>) => ({
+      target: target.name, prefix: b.p, vectors: t.vectors, mismatchedVectors: t.mismatchedVectors, firstMismatches: t.firstMismatches,
+      modelSizes: sizes[i], arenaBytes: b.model.arenaBytes, constBytes: b.model.constBytes,
     });
     if (target.runner === 'none') {
       return built.map((b, i) => {
         let vectors = 0;
-        for (const x of b.c.inputs) vectors += x ? 1 : 0;
+        for (const _ of b.c.inputs) vectors++; // counted, not kept
         const note = `compiled with ${target.compiler.cc} and sized only: the code was NOT run (no emulator for ${target.core}). ${target.note ?? ''}`.trim();
-        return { ...base(b, i), ran: false, vectors, mismatchedVectors: 0, firstMismatches: [], note };
+        return { ...base(b, i, { vectors, mismatchedVectors: 0, firstMismatches: [] }), ran: false, note };
       });
     }
     const runner = buildRunner(target, dir, built, built.map((b) => `${b.p}.o`), limit);
     const tallies = runBatches(built, batchSize(opts, Math.max(...built.map((b) => b.model.input.bytes))), runner.run);
     return built.map((b, i) => {
-      const { firstBad, firstBadInput, note: more, ...r } = tallies[i];
-      const report: VerifyReport = { ...base(b, i), ran: true, ...r, imageSizes: runner.imageSizes, note: runner.note + more };
+      const t = tallies[i];
+      const report: VerifyReport = { ...base(b, i, t), ran: true, imageSizes: runner.imageSizes, note: runner.note + t.note };
+      const { firstBad, firstBadInput } = t;
       if (firstBadInput && opts.layerDebug !== false) {
         report.firstDifferingLayer = firstDifferingLayer(b, target, join(dir, `${b.p}-debug`), firstBad, firstBadInput, limit);
       }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { timedOut, ToolchainError } from '../backend/toolchain.js';
+import { compileLimit, timedOut, ToolchainError } from '../backend/toolchain.js';
 
 /** The same folder from src/bench/ and from dist/bench/ (the C source is not compiled by tsc). */
 export const PLUGIN_SOURCE_DIR = fileURLToPath(new URL('../../src/bench/plugin/', import.meta.url));
@@ -33,7 +33,13 @@ export function buildPlugin(opts: { cc?: string; cacheDir?: string } = {}): stri
   if (existsSync(so)) return so;
   mkdirSync(dir, { recursive: true });
   const tmp = `${so}.${process.pid}.tmp`;
-  const r = spawnSync(cc, [...CFLAGS, '-I', PLUGIN_SOURCE_DIR, '-o', tmp, join(PLUGIN_SOURCE_DIR, 'insn_count.c')], { encoding: 'utf8' });
+  const src = join(PLUGIN_SOURCE_DIR, 'insn_count.c');
+  const timeout = compileLimit([src]);
+  const r = spawnSync(cc, [...CFLAGS, '-I', PLUGIN_SOURCE_DIR, '-o', tmp, src], { encoding: 'utf8', timeout });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    rmSync(tmp, { force: true });
+    throw timedOut(`building the instruction-count plugin with '${cc}'`, timeout, false);
+  }
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
     const why = r.error ? r.error.message : `exit ${r.status}\n${r.stdout}${r.stderr}`;
