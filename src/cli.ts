@@ -143,7 +143,7 @@ export function buildProgram(io: Io): Command {
       if (o.json) return io.out(`${JSON.stringify(targets, null, 2)}\n`);
       const rows = targets.map((t) => {
         const f = Object.entries(t.features).filter(([, v]) => v === true).map(([k]) => k);
-        const runs = t.emulator ? `${t.emulator.command} -M ${t.emulator.machine}` : t.runner === 'host' ? 'native, ASan+UBSan' : 'compile and size only';
+        const runs = { semihost: `${t.emulator?.command} -M ${t.emulator?.machine}`, host: 'native, ASan+UBSan', ts: 'in Node', none: 'compile and size only' }[t.runner];
         return [t.name, t.core, f.join(',') || '-', runs];
       });
       const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));

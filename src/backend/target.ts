@@ -1,11 +1,12 @@
 // Targets are JSON descriptions (targets/*.json): core, ISA features, compiler and flags, emulator, memory,
-// validated against targets/target.schema.json when loaded. Back ends read capabilities from them and never
-// test a target's name, family, arch or core.
+// validated against target.schema.json (beside this file) when loaded. Back ends read capabilities from them
+// and never test a target's name, family, arch or core.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fail } from '../errors.js';
+import SCHEMA from './target.schema.json' with { type: 'json' };
 
 /** ISA features: what the kernels may use. The schema says which are read and which are descriptive. */
 export interface TargetFeatures {
@@ -79,19 +80,17 @@ export interface Target {
 }
 
 export const TARGETS_DIR = fileURLToPath(new URL('../../targets/', import.meta.url));
-const SCHEMA_FILE = 'target.schema.json';
 
 /** The target names in `dir` (default: the package's targets/), sorted. */
 export function listTargets(dir: string = TARGETS_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
 let validator: ValidateFunction | undefined;
 
-/** The schema is the package's own, wherever the targets are read from. */
 function validate(): ValidateFunction {
-  validator ??= new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(TARGETS_DIR, SCHEMA_FILE), 'utf8')) as object);
+  validator ??= new Ajv({ allErrors: true }).compile(SCHEMA);
   return validator;
 }
 

@@ -46,7 +46,7 @@ describe('targets', () => {
   });
 });
 
-describe('target files are checked against targets/target.schema.json', () => {
+describe('target files are checked against src/backend/target.schema.json', () => {
   /** A copy of targets/ with cortex-m4.json edited; the code and message of loading it. */
   function broken(edit: (t: Record<string, any>) => void, raw?: string): string {
     const dir = mkdtempSync(join(tmpdir(), 'bnnc-targets-'));
