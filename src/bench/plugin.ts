@@ -1,13 +1,13 @@
 // Exact instruction counts for `bnnc bench`: builds our QEMU TCG plugin (plugin/insn_count.c) with the host
 // gcc, runs a guest under it, and returns the count at every execution of the marker function. The method
 // and its exactness argument are in docs/benchmarks-method.md.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileLimit, timedOut, ToolchainError } from '../backend/toolchain.js';
+import { compileLimit, exec, timedOut, ToolchainError } from '../backend/toolchain.js';
 
 /** The same folder from src/bench/ and from dist/bench/ (the C source is not compiled by tsc). */
 export const PLUGIN_SOURCE_DIR = fileURLToPath(new URL('../../src/bench/plugin/', import.meta.url));
@@ -128,12 +128,12 @@ function parseReport(text: string): { marks: number[]; total: number; tbTotal: n
     if (!line) continue;
     const [key, value] = line.split(' ');
     const n = Number(value);
-    if (!Number.isSafeInteger(n)) throw new Error(`instruction-count report: bad line '${line}'`);
+    if (!Number.isSafeInteger(n)) throw new ToolchainError(`instruction-count report: bad line '${line}'`, 'reading the instruction counts');
     if (key === 'mark') marks.push(n);
     else fields.set(key, n);
   }
   const total = fields.get('total');
-  if (total === undefined) throw new Error('instruction-count report: no total');
+  if (total === undefined) throw new ToolchainError('instruction-count report: no total', 'reading the instruction counts');
   return { marks, total, tbTotal: fields.get('tb_total') ?? total, limitHit: fields.get('limit_hit') === 1 };
 }
 
@@ -156,14 +156,14 @@ export function nmFor(elf: string): string {
   } finally {
     closeSync(fd);
   }
-  if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${elf} is not an ELF file`);
+  if (head.readUInt32BE(0) !== 0x7f454c46) throw new ToolchainError(`${elf} is not an ELF file`, `reading ${elf}`);
   const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
   return machine === 40 ? 'arm-none-eabi-nm' : machine === 243 ? 'riscv64-unknown-elf-nm' : 'nm';
 }
 
 /** The address of a defined symbol in an ELF (as nm prints it: Thumb functions may carry bit 0). */
 export function symbolAddress(elf: string, symbol: string, nm: string = nmFor(elf)): number {
-  const out = execFileSync(nm, ['--defined-only', elf], { encoding: 'utf8' });
+  const out = exec(nm, ['--defined-only', elf], { what: `${nm} ${elf}` }).stdout;
   for (const line of out.split('\n')) {
     const [addr, , name] = line.trim().split(/\s+/);
     if (name === symbol) return parseInt(addr, 16);
