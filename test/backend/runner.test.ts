@@ -10,6 +10,7 @@ import { runFirmware } from '../../src/backend/firmware.js';
 import { loadTarget } from '../../src/backend/target.js';
 import { compileLimit, DEFAULT_LIMITS, runLimit, ToolchainError } from '../../src/backend/toolchain.js';
 import { tensorBytes, verifyOnTarget } from '../../src/backend/verify.js';
+import { bench } from '../../src/bench/bench.js';
 import { main } from '../../src/cli.js';
 import { run } from '../../src/interp/run.js';
 import { sizeOf, tensor } from '../../src/ir/tensor.js';
@@ -105,6 +106,11 @@ describe('time limits', () => {
     try { verifyOnTarget(g, loadTarget('host'), [vector(g, rng(3))], { timeoutMs: 1 }); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(ToolchainError);
     expect((err as Error).message).toMatch(/^compiling 1 model\(s\) for host timed out after 0\.001 s and was killed \(machine busy\? raise --timeout\)/);
+  });
+
+  it.skipIf(!hasTool('arm-none-eabi-gcc'))('bench: timeoutMs reaches its compile step too', () => {
+    const g = buildNet(CASES[0]);
+    expect(() => bench(g, loadTarget('cortex-m4'), { timeoutMs: 1 })).toThrow(/^compiling bnn_model\.c for cortex-m4 timed out after 0\.001 s/);
   });
 
   it.skipIf(!hasTool('gcc') || !existsSync(`${ROOT}examples/mlp/mlp.onnx`))('the command line: a toolchain time-out is exit 3 with the step named', async () => {
