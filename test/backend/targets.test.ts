@@ -9,7 +9,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitC } from '../../src/backend/emit.js';
-import { listTargets, loadTarget, TARGETS_DIR } from '../../src/backend/target.js';
+import { listTargets, loadTarget, TARGETS_DIR, type Target, type TargetFeatures } from '../../src/backend/target.js';
+import { withZbb } from '../../src/bench/variants.js';
 import { exec, ToolchainError } from '../../src/backend/toolchain.js';
 import { compileCheck, verifyOnTarget } from '../../src/backend/verify.js';
 import { CompileError } from '../../src/errors.js';
@@ -86,6 +87,37 @@ describe('target files are checked against src/backend/target.schema.json', () =
   it('a file that is not JSON is BNNC_E060 naming the file', () => {
     const msg = broken(() => {}, '{ "name": "cortex-m4", ');
     expect(msg).toMatch(/^BNNC_E060.*cortex-m4\.json: /);
+  });
+});
+
+describe('declared features agree with the compiler (its predefined macros for the target flags)', () => {
+  /** The features the target's compiler says its flags give, for Arm and RISC-V compilers; null otherwise. */
+  function compilerFeatures(t: Target): Partial<TargetFeatures> | null {
+    const out = execFileSync(t.compiler.cc, [...t.compiler.flags, '-dM', '-E', '-x', 'c', '/dev/null'], { encoding: 'utf8' });
+    const m = new Map(out.split('\n').map((l) => l.split(' ')).filter((f) => f[0] === '#define').map((f) => [f[1], f.slice(2).join(' ')]));
+    const fp = Number(m.get('__ARM_FP') ?? 0);
+    if (m.has('__arm__')) {
+      return {
+        dsp: m.has('__ARM_FEATURE_DSP'), usad8: m.has('__ARM_FEATURE_SIMD32'), mve: m.has('__ARM_FEATURE_MVE'), zbb: false,
+        popcountInstruction: false, hardwareDivide: m.has('__ARM_FEATURE_IDIV'), thumb1Only: m.get('__ARM_ARCH_ISA_THUMB') === '1',
+        sbfx: m.get('__ARM_ARCH_ISA_THUMB') === '2', fpu: fp & 8 ? 'dp' : fp & 4 ? 'sp' : 'none',
+      };
+    }
+    if (m.has('__riscv')) {
+      const flen = Number(m.get('__riscv_flen') ?? 0);
+      return {
+        dsp: false, usad8: false, mve: false, sbfx: false, thumb1Only: false, zbb: m.has('__riscv_zbb'), popcountInstruction: m.has('__riscv_zbb'),
+        hardwareDivide: m.has('__riscv_div'), fpu: flen >= 64 ? 'dp' : flen === 32 ? 'sp' : 'none',
+      };
+    }
+    return null; // the host's and the Xtensa stand-in's: not the chip described
+  }
+  const cases: [string, () => Target][] = [...ALL.map((n): [string, () => Target] => [n, () => loadTarget(n)]), ['esp32c3 + Zbb', () => withZbb(loadTarget('esp32c3'))]];
+  it.each(cases)('%s', (_, target) => {
+    const t = target();
+    if (!hasTool(t.compiler.cc)) return;
+    const want = compilerFeatures(t);
+    if (want) expect(t.features).toEqual(want);
   });
 });
 
