@@ -1,5 +1,6 @@
 // Targets and emission: the target list, a clear error for an unknown one and for a target file that breaks
-// the schema (broken copies in a temporary folder), no code that tests a target's name, deterministic output,
+// the schema (broken copies in a temporary folder), declared features that agree with the compiler's own
+// predefined macros, no code that tests a target's name, deterministic output,
 // the unsupported float tails, and a warnings-as-errors compile of every lowered op with every target's
 // compiler (no division or modulo helper may be linked in: xtensa-lx106's libgcc has none, Cortex-M0+ has no
 // divider).
