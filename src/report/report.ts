@@ -2,6 +2,7 @@
 // when it has one, check when samples are given) and renders the page. The CLI loads and lowers the model
 // and writes the file (write.ts); this module only computes.
 import type { KernelVariant } from '../backend/kernels.js';
+import { runsSemihosted } from '../backend/runner.js';
 import type { Target } from '../backend/target.js';
 import { bench, type BenchReport } from '../bench/bench.js';
 import { checkModel, type CheckReport } from '../check.js';
@@ -31,12 +32,12 @@ export interface ReportOptions {
 
 export function buildReport(o: ReportOptions): string {
   const t = o.target;
-  if (t.family === 'ts') fail('BNNC_E019', `--target ${t.name}: the report describes the C back ends (layers, constants, arena); name a C target`);
+  if (t.language !== 'c') fail('BNNC_E019', `--target ${t.name}: the report describes the C back ends (layers, constants, arena); name a C target`);
   const kernels = o.kernels ?? 'optimized';
   let benchReport: BenchReport | undefined;
   let benchNote: string | undefined;
   if (o.bench === false) benchNote = 'instructions were not counted: --no-bench';
-  else if (!t.emulator || (t.runner !== 'semihost-arm' && t.runner !== 'semihost-riscv')) {
+  else if (!runsSemihosted(t)) {
     benchNote = `instructions were not counted: ${t.name} (${t.core}) has no emulator here, so bnnc bench cannot run it`;
   } else {
     try {
