@@ -41,7 +41,7 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
     expect(r.float_accuracy!).toBeGreaterThanOrEqual(0.84);
     expect(Math.abs(r.lowered_accuracy! - r.float_accuracy!)).toBeLessThanOrEqual(0.001);
     expect(r.agreement).toBeGreaterThanOrEqual(0.999);
-  }, 300_000);
+  });
 
   it('cnn: PyTorch reached ≥ 88 %; on the first 300 test images the lowered network agrees with the float one', () => {
     expect(metrics('cnn').test_accuracy).toBeGreaterThanOrEqual(0.88);
@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
     expect(r.agreement).toBe(1);
     expect(r.lowered_accuracy).toBe(r.float_accuracy);
     for (const l of r.layers) expect(l.identical / l.bits).toBeGreaterThanOrEqual(0.999);
-  }, 300_000);
+  });
 
   for (const target of ['cortex-m4', 'esp32c3']) {
     const tool = target === 'cortex-m4' ? 'qemu-system-arm' : 'qemu-system-riscv32';
@@ -64,6 +64,6 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
         expect(run.console, `${name} on ${target}`).toBe('class 9: Ankle boot\n');
         expect(run.exitCode).toBe(0);
       }
-    }, 300_000);
+    });
   }
 });

@@ -20,5 +20,5 @@ describe.skipIf(!haveMnist(MODEL))(MODEL, () => {
     expect(report.nodes.filter((r) => r.binaryActivation === 'Where(±1)').length).toBe(3);
     // the exporter's pipeline fed pixel × 255 (../shared/models/README.md): raw bytes with --input-scale 255
     expectLoweredMatches(g, { dtype: 'uint8', scale: 255, divisor: 1, zeroPoint: 0 }, 0.9031);
-  }, 600_000);
+  });
 });

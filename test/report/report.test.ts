@@ -284,7 +284,7 @@ describe('report in headless Chromium', () => {
     const profile = mkdtempSync(join(tmpdir(), 'bnnc-chromium-'));
     try {
       return execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-        `--user-data-dir=${profile}`, ...args], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+        `--user-data-dir=${profile}`, ...args], { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
