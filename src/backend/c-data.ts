@@ -7,7 +7,10 @@ import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor, TensorType } from '../ir/types.js';
 import { popcount32, tailMask, wordsFor } from '../numeric/bits.js';
 import { resolveWindow } from '../ops/sliding-window.js';
+import { constArray, CTYPE_BYTES, type ConstArray, type CType } from './c-literals.js';
 import type { Target } from './target.js';
+
+export { CTYPE_BYTES, type ConstArray } from './c-literals.js';
 
 /** Ops that only relabel the shape of row-major data: their output shares the input's buffer. */
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
@@ -17,11 +20,12 @@ const CTYPE: Partial<Record<DType, string>> = {
 };
 const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, float32: 4, int64: 8 };
 
-/** Bytes of each C element type the constant arrays use (the generated file's sizes, for the accounts). */
-export const CTYPE_BYTES: Readonly<Record<string, number>> = { uint32_t: 4, int32_t: 4, float: 4, int16_t: 2, int8_t: 1, uint8_t: 1 };
-
-export interface ConstArray { name: string; ctype: string; count: number; body: string }
-export interface Layer { partial: string; fn: string; comment: string; call: string; [k: string]: unknown }
+/**
+ * One layer of the generated C: its template (`partial`), function, call and comment, the name prefix of its
+ * constant arrays (`cn`), those arrays by role (`arrays`: numbers, for the kernel generators), and the
+ * numbers its template lays out.
+ */
+export interface Layer { partial: string; fn: string; comment: string; call: string; cn: string; arrays: Record<string, ConstArray>; [k: string]: unknown }
 /** One output of a layer as a debug build writes it: the lowered node and tensor, its C buffer and size. */
 export interface LayerDump { node: string; tensor: string; ptr: string; bytes: number }
 export interface IoInfo { name: string; /** the name as C comments may show it */ label: string; cname: string; ctype: string; shape: string; count: number; bytes: number; macro: string }
@@ -57,22 +61,6 @@ function cIdent(s: string): string {
   const id = s.replace(/[^A-Za-z0-9_]/g, '_');
   return /^[0-9]/.test(id) ? `_${id}` : id;
 }
-
-/** Decimal with 9 significant digits: round-trips every float32 exactly through a correctly rounding compiler. */
-function cFloat(v: number): string {
-  if (!Number.isFinite(Math.fround(v))) fail('BNNC_E018', `constant ${v} cannot be written as C`);
-  if (Object.is(v, -0)) return '-0.0f';
-  const s = Math.fround(v).toPrecision(9);
-  return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;
-}
-
-function lines(vals: string[], per: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < vals.length; i += per) out.push(`    ${vals.slice(i, i + per).join(', ')},`);
-  return out.join('\n');
-}
-
-const hex32 = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
 
 /**
  * The bit count of packed word q of n channels in `words` words: a plain constant unless the last word is
@@ -230,20 +218,23 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     if (!t) fail('BNNC_E031', 'this input must be a constant for the C back ends', { node: n.name, op: n.op, tensor: s });
     return t;
   };
-  const addConst = (name: string, ctype: string, vals: string[], bytesPer: number, per = 8): string => {
-    consts.push({ name, ctype, count: vals.length, body: lines(vals, per) });
-    constBytes += vals.length * bytesPer;
-    return name;
+  /** The constant arrays of the layer being built, by role; each is named <prefix>_c<node index>_<role>. */
+  let arrays: Record<string, ConstArray> = {};
+  const addConst = (n: Node, role: string, ctype: CType, vals: ArrayLike<number>, per: number): string => {
+    const c = constArray(`${P}_c${nodes.indexOf(n)}_${role}`, ctype, vals, per);
+    consts.push(c);
+    arrays[role] = c;
+    constBytes += c.count * CTYPE_BYTES[ctype];
+    return c.name;
   };
 
   /** The threshold half of a fused conv: inputs ti, ki of the fused node hold T and the kinds of m channels. */
   const thresholdData = (n: Node, ti: number, ki: number, m: number) => {
-    const at = nodes.indexOf(n);
     const mw = wordsFor(m);
     return {
       MW: mw, MLAST: m - 32 * (mw - 1), NB: wordBits(m, mw), sumPartial: n.op.startsWith('IntConv') ? 'int-sum' : 'xnor-sum',
-      thresholds: addConst(`${P}_c${at}_thresholds`, 'int32_t', Array.from(init(n.inputs[ti], n).data, String), 4, 10),
-      kinds: addConst(`${P}_c${at}_kinds`, 'int8_t', Array.from(init(n.inputs[ki], n).data, String), 1, 16),
+      thresholds: addConst(n, 'thresholds', 'int32_t', init(n.inputs[ti], n).data, 10),
+      kinds: addConst(n, 'kinds', 'int8_t', init(n.inputs[ki], n).data, 16),
     };
   };
 
@@ -254,7 +245,6 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
   const poolData = (n: Node, m: number, conv: { OH: number; OW: number }) => {
     const p = pools.get(n);
     if (!p) return {};
-    const at = nodes.indexOf(n);
     const pw = resolveWindow({ node: p, attrs: { ...p.attrs, auto_pad: 'NOTSET' }, opset: g.opset }, [conv.OH, conv.OW],
       p.attrs.kernel_shape as number[], p.attrs.ceil_mode === 1);
     return {
@@ -263,7 +253,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
       POHOUT: outside('oh', pw.padBegin[0], pw.outSize[0], pw.strides[0], pw.kernel[0], pw.dilations[0], conv.OH),
       POWOUT: outside('ow', pw.padBegin[1], pw.outSize[1], pw.strides[1], pw.kernel[1], pw.dilations[1], conv.OW),
       poolNote: `, then ${pw.kernel[0]}x${pw.kernel[1]} max/min pool stride ${pw.strides[0]}x${pw.strides[1]} to ${pw.outSize[0]}x${pw.outSize[1]}`,
-      dirs: addConst(`${P}_c${at}_dirs`, 'int8_t', Array.from(init(n.inputs[4], n).data, String), 1, 16),
+      dirs: addConst(n, 'dirs', 'int8_t', init(n.inputs[4], n).data, 16),
       ...thresholdData(n, 2, 3, m),
     };
   };
@@ -276,7 +266,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     const x = n.inputs[0], y = n.outputs[0];
     const xs = typeOf(x).shape, ys = typeOf(y).shape;
     const head = `${cText(n.name)}${n.attrs.pool_node ? ` + ${cText(String(n.attrs.pool_node))}` : ''}${n.attrs.threshold_node ? ` + ${cText(String(n.attrs.threshold_node))}` : ''} (${n.domain ? `${n.domain}.` : ''}${n.op}): ${n.inputs.filter((s) => !g.initializers.has(s)).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')} -> ${n.outputs.filter((s) => s).map((s) => `${typeOf(s).dtype}[${typeOf(s).shape.join(',')}]`).join(', ')}`;
-    const base = { fn, xt: ctypeOf(x, n), call: `${fn}(${ptr(x, n)}, ${ptr(y, n)});` };
+    arrays = {};
+    const base = { fn, cn, arrays, xt: ctypeOf(x, n), call: `${fn}(${ptr(x, n)}, ${ptr(y, n)});` };
     const batch1 = () => { if (xs[0] !== 1) fail('BNNC_E031', `batch ${xs[0]}: the C back ends take batch 1`, { node: n.name, op: n.op }); };
     const win = (k: readonly number[], ceil = false) => {
       const a = n.attrs;
@@ -297,7 +288,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         const c = n.attrs.channels as number, group = (n.attrs.group as number | undefined) ?? 1, cg = c / group;
         const pad = (n.attrs.pad_value as number | undefined) ?? 0;
         const w = geo(win([kh, kw]));
-        const wName = addConst(`${cn}_weights`, 'uint32_t', Array.from(wt.data, hex32), 4, 6);
+        const wName = addConst(n, 'weights', 'uint32_t', wt.data, 6);
         const nK = kh * kw;
         const wSum: number[] = [], wTotal: number[] = [];
         for (let mi = 0; mi < m; mi++) {
@@ -318,12 +309,12 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         const pooled = n.op === 'XnorConvPoolThreshold';
         macs += w.OH * w.OW * m * cg * nK;
         const pd: Record<string, unknown> = pooled ? poolData(n, m, w) : {};
-        const wsum = padded ? addConst(`${cn}_wsum`, 'int32_t', wSum.map(String), 4, 12) : '';
-        const wtotal = padded ? addConst(`${cn}_wtotal`, 'int32_t', wTotal.map(String), 4, 12) : '';
+        const wsum = padded ? addConst(n, 'wsum', 'int32_t', wSum, 12) : '';
+        const wtotal = padded ? addConst(n, 'wtotal', 'int32_t', wTotal, 12) : '';
         layers.push({
           ...base, xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : pooled ? 'ConvPoolThreshold' : fused ? 'XnorConvThreshold' : 'XnorConv', padded,
           comment: `${head}\n * binary conv ${kh}x${kw}, ${c} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad})${pooled ? String(pd.poolNote) : ''}; ${w.OH * w.OW * m * cg * nK} binary MACs`,
-          ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: hex32(tailMask(cg)),
+          ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: tailMask(cg),
           LASTK: cgw === 1 ? '' : `k == ${cgw - 1}`, // the tail word's test (none with one word per group)
           weights: wName, wsum, wtotal,
           decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${fused || pooled ? ', q, b' : ''};`,
@@ -354,8 +345,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
         const packedW = new Array<number>(bits ? wordsFor(wt.data.length) + (rowBits ? 1 : 0) : 0).fill(0);
         if (bits) Array.from(wt.data as ArrayLike<number>).forEach((v, i) => { if (v === -1) packedW[i >> 5] |= 1 << (i & 31); });
         const weights = bits
-          ? addConst(`${cn}_weights`, 'uint32_t', packedW.map(hex32), 4, 6)
-          : addConst(`${cn}_weights`, 'int8_t', Array.from(wt.data, String), 1, 16);
+          ? addConst(n, 'weights', 'uint32_t', packedW, 6)
+          : addConst(n, 'weights', 'int8_t', wt.data, 16);
         const pooled = n.op === 'IntConvPoolThreshold';
         const pd: Record<string, unknown> = pooled ? poolData(n, m, w) : {};
         layers.push({
@@ -379,8 +370,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
           ...base, partial: 'Threshold',
           comment: `${head}\n * threshold and pack ${c} channels into ${cw} words per pixel, ${h}x${wd} pixels`,
           H: h, W: wd, C: c, CW: cw, CLAST: c - 32 * (cw - 1), NB: wordBits(c, cw), SY: str[0], SX: str[1], SC: str[2],
-          thresholds: addConst(`${cn}_thresholds`, 'int32_t', Array.from(t.data, String), 4, 10),
-          kinds: addConst(`${cn}_kinds`, 'int8_t', Array.from(k.data, String), 1, 16),
+          thresholds: addConst(n, 'thresholds', 'int32_t', t.data, 10),
+          kinds: addConst(n, 'kinds', 'int8_t', k.data, 16),
         });
         break;
       }
@@ -392,7 +383,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
           ...base, partial: n.op,
           comment: `${head}\n * ${isAcc ? 'max/min pool of int32 sums' : 'max pool of packed bits (AND)'} ${ks[0]}x${ks[1]}, stride ${w.SH}x${w.SW}`,
           ...w, CW: xs[3],
-          dirs: isAcc ? addConst(`${cn}_dirs`, 'int8_t', Array.from(init(n.inputs[1], n).data, String), 1, 16) : '',
+          dirs: isAcc ? addConst(n, 'dirs', 'int8_t', init(n.inputs[1], n).data, 16) : '',
         });
         break;
       }
@@ -403,8 +394,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
           ...base, partial: 'Epilogue',
           comment: `${head}\n * y = (float)acc * scale[c], then + bias[c]: two float32 roundings, no FMA (-ffp-contract=off)`,
           P: h * wd, C: c, YP: nchw ? 1 : c, YC: nchw ? h * wd : 1,
-          scale: addConst(`${cn}_scale`, 'float', Array.from(init(n.inputs[1], n).data, cFloat), 4, 6),
-          bias: addConst(`${cn}_bias`, 'float', Array.from(init(n.inputs[2], n).data, cFloat), 4, 6),
+          scale: addConst(n, 'scale', 'float', init(n.inputs[1], n).data, 6),
+          bias: addConst(n, 'bias', 'float', init(n.inputs[2], n).data, 6),
         });
         break;
       }

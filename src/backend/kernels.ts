@@ -21,22 +21,25 @@
 //     carry-save count of (weight column XOR activation-bit mask) over the window's bits, compared with D's
 //     bit planes by a borrow chain.
 import { popcount32, tailMask } from '../numeric/bits.js';
-import { CTYPE_BYTES, type CModel, type ConstArray, type Layer } from './c-data.js';
+import type { CModel, Layer } from './c-data.js';
+import { constArray, CTYPE_BYTES, type ConstArray, type CType } from './c-literals.js';
 import type { Target } from './target.js';
 
 export type KernelVariant = 'reference' | 'optimized';
 
+/** An optimized layer: the arrays of the reference layer it no longer reads, and its new ones by role. */
+interface Rewrite { layer: Layer; drop: ConstArray[]; add: Record<string, ConstArray> }
+
+/** The new arrays of a rewritten layer, named <cn>_<role> and kept in the order they are made. */
+interface NewArrays { arrays: Record<string, ConstArray>; put(role: string, ctype: CType, values: ArrayLike<number>, perLine: number): string }
+function newArrays(cn: string): NewArrays {
+  const arrays: Record<string, ConstArray> = {};
+  return { arrays, put: (role, ctype, values, perLine) => (arrays[role] = constArray(`${cn}_${role}`, ctype, values, perLine)).name };
+}
+
 /** Above this many words per output the tree runs as a loop over blocks of 16 words. */
 const UNROLL_MAX = 64;
 const BLOCK = 16;
-
-function constValues(model: CModel, name: string): number[] {
-  const c = model.consts.find((k) => k.name === name);
-  if (!c) throw new Error(`kernels: no constant ${name}`);
-  const vals = c.body.split(/[\s,]+/).filter((s) => s !== '').map((s) => (s.startsWith('0x') ? parseInt(s.slice(2, -1), 16) | 0 : Number(s)));
-  if (vals.length !== c.count || vals.some((v) => !Number.isInteger(v))) throw new Error(`kernels: cannot read constant ${name}`);
-  return vals;
-}
 
 /**
  * Emits C for d_c = Σ_k popcount(act(k) XOR w_c[k]) for each channel c, as straight-line code. Each
@@ -229,7 +232,7 @@ function tapOutside(l: Layer): string {
 const MAX_CLASSES = 64;
 
 /** The XnorConvFast data for one group-1 binary conv layer (undefined: keep the reference kernel). */
-function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; drop: string[]; add: ConstArray[] } | undefined {
+function fastLayer(l: Layer, target: Target): Rewrite | undefined {
   const n = (k: string) => l[k] as number;
   const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CW, CG, CGW, PAD] =
     ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CW', 'CG', 'CGW', 'PAD'].map(n);
@@ -272,7 +275,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     g.sums(K, chans, act, (c, k) => `w0[${c ? (typeof k === 'number' ? c * K + k : `${c * K} + ${k}`) : k}]`, (c) => `d${c}`);
     return [g.declarations(), ...g.lines].filter((s) => s !== '').join('\n');
   };
-  const wt = constValues(model, l.weights as string);
+  const wt = l.arrays.weights.values;
   const tail = tailMask(CG);
   // E[class][m]: s = E − 2d for d counted over the gathered window (zero words in the padding). A padded tap
   // adds popcount(w_tap) to d and, with pad value p, p·Σ w_tap (±1 values) to s: E = CG·taps + 2·Σ popcount + p·Σ w
@@ -298,15 +301,14 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       E.push(e);
     }
   }
-  const drop: string[] = [];
-  const add: ConstArray[] = [];
-  const cn = `${l.fn}`.replace(/_l(\d+)_.*$/, '_c$1');
+  const drop: ConstArray[] = [];
+  const add = newArrays(l.cn);
   // bits of d's counter in the sliced kernel (l0..l4 are the carry-save levels, h5.. the high planes)
   const B = Math.max(6, Math.floor(Math.log2(DMAX + 1)) + 1);
-  let dtab: string, dtype = 'int32_t', fmask = '', omask = '';
+  let dtab: string, dtype: CType = 'int32_t', fmask = '', omask = '';
   if (fused) {
-    const T = constValues(model, l.thresholds as string), kind = constValues(model, l.kinds as string);
-    const dirs = pooled ? constValues(model, l.dirs as string) : [];
+    const T = l.arrays.thresholds.values, kind = l.arrays.kinds.values;
+    const dirs = pooled ? l.arrays.dirs.values : [];
     // kind  1: s < T ⟺ E − 2d < T ⟺ d ≥ ⌊(E − T)/2⌋ + 1; kind −1: s > T ⟺ ¬(d ≥ ⌈(E − T)/2⌉) (flip 1);
     // kind ±2: constant bit 0 / 1 (D above any d, flip for 1). D clamped to [0, 32·K + 1], the range of d.
     const D = E.map((e) => e.map((Ev, m) => {
@@ -314,7 +316,6 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
       return Math.min(Math.max(d, 0), DMAX + 1);
     }));
     const { A, O } = poolMasks(kind, dirs, M, pooled);
-    dtab = `${cn}_dmin`;
     if (sliced) {
       // bit planes of D per class and group of 32 channels: word i holds bit i of the 32 channels' D
       // (lanes without a channel: D = DMAX + 1, never reached, so their bits are 0)
@@ -332,36 +333,31 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
           }
         }
       }
-      add.push({ name: dtab, ctype: dtype, count: planes.length, body: lines(planes.map(hexw), 6) });
+      dtab = add.put('dmin', dtype, planes, 6);
     } else {
       // stored as D − 1: d ≥ D ⟺ (D − 1) − d < 0, the sign bit shifted into the output word from the top
       if (DMAX + 1 <= 32767) dtype = 'int16_t';
-      add.push({ name: dtab, ctype: dtype, count: D.length * M, body: lines(D.flat().map((v) => String(v - 1)), 12) });
+      dtab = add.put('dmin', dtype, D.flat().map((v) => v - 1), 12);
     }
-    fmask = `${cn}_fmask`;
-    add.push({ name: fmask, ctype: 'uint32_t', count: NG, body: lines(A.map(hexw), 6) });
+    fmask = add.put('fmask', 'uint32_t', A, 6);
     if (O.some((v) => v !== 0)) {
-      omask = `${cn}_omask`;
-      add.push({ name: omask, ctype: 'uint32_t', count: NG, body: lines(O.map(hexw), 6) });
+      omask = add.put('omask', 'uint32_t', O, 6);
     }
-    drop.push(l.thresholds as string, l.kinds as string);
-    if (pooled) drop.push(l.dirs as string);
+    drop.push(l.arrays.thresholds, l.arrays.kinds);
+    if (pooled) drop.push(l.arrays.dirs);
   } else {
-    dtab = `${cn}_e`;
-    add.push({ name: dtab, ctype: 'int32_t', count: E.length * M, body: lines(E.flat().map(String), 12) });
+    dtab = add.put('e', 'int32_t', E.flat(), 12);
   }
-  if (l.padded) drop.push(l.wsum as string, l.wtotal as string);
+  if (l.padded) drop.push(l.arrays.wsum, l.arrays.wtotal);
   let classExpr = '0';
   if (border) {
     const parts: string[] = [];
     if (NR > 1) {
-      const rc = `${cn}_rowclass`;
-      add.push({ name: rc, ctype: 'uint8_t', count: OH, body: lines(rows.of.map(String), 16) });
+      const rc = add.put('rowclass', 'uint8_t', rows.of, 16);
       parts.push(NC > 1 ? `${rc}[oh] * ${NC}` : `${rc}[oh]`);
     }
     if (NC > 1) {
-      const cc = `${cn}_colclass`;
-      add.push({ name: cc, ctype: 'uint8_t', count: OW, body: lines(cols.of.map(String), 16) });
+      const cc = add.put('colclass', 'uint8_t', cols.of, 16);
       parts.push(`${cc}[ow]`);
     }
     classExpr = parts.join(' + ') || '0';
@@ -386,13 +382,13 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
     setAp: gather ? 'const uint32_t *ap = a_buf;' : large || sliced ? 'const uint32_t *ap = xb;' : '',
     clsStride: sliced ? NG * B : M,
     pixelPartial: 'xnor-fast-pixel',
-    ...(sliced ? slicedParts(target, B, wt, M, K, CG, CGW, `${cn}_wcols`, add, drop, l.weights as string) : {
+    ...(sliced ? slicedParts(target, B, wt, M, K, CG, CGW, add, drop, l.arrays.weights) : {
       channelsPartial: 'xnor-fast-channels',
       pairBody: indent(body(CH), 12), singleBody: indent(body(1), 12),
     }),
     kernelComment: sliced ? slicedComment(K, B, pooled, l) : channelComment(K, popcnt, dsp, fused, pooled, border, l, vectorLoop),
   };
-  return { layer, drop, add };
+  return { layer, drop, add: add.arrays };
 }
 
 /**
@@ -401,7 +397,7 @@ function fastLayer(model: CModel, l: Layer, target: Target): { layer: Layer; dro
  * OR_p b_p = ¬AND_p ¬b_p. So out = AND_p (c_p XOR a) XOR o per channel, a = flip (AND) or ¬flip (OR), o = 1
  * for OR channels. Without a pool, a = flip and o = 0.
  */
-function poolMasks(kind: number[], dirs: number[], M: number, pooled: boolean): { A: number[]; O: number[] } {
+function poolMasks(kind: readonly number[], dirs: readonly number[], M: number, pooled: boolean): { A: number[]; O: number[] } {
   const MW = Math.ceil(M / 32);
   const A = new Array<number>(MW).fill(0), O = new Array<number>(MW).fill(0);
   for (let m = 0; m < M; m++) {
@@ -427,7 +423,7 @@ const INT_RANGE: Record<string, [number, number]> = { uint8_t: [0, 255], int8_t:
  * the tables (64 bytes per group; two groups and 64 channel sums in the group-by-group order). Threshold: bit = (s < D) XOR fmask with D = T (kind 1),
  * T + 1 (kind −1, flip) or −2^30 (kinds ±2, constant); pools as in XnorConvFast (poolMasks).
  */
-function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; add: ConstArray[] } | undefined {
+function intFastLayer(l: Layer): Rewrite | undefined {
   const n = (k: string) => l[k] as number;
   const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CG, ZP] =
     ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CG', 'ZP'].map(n);
@@ -451,26 +447,23 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
   // channels, the sums in acc[]
   const perChannel = !direct && NGRP <= 8;
   const MB = Math.min(M, 64);
-  const words = constValues(model, l.weights as string);
+  const words = l.arrays.weights.values;
   const bit = (m: number, t: number) => (t < N ? (words[(m * N + t) >> 5] >>> ((m * N + t) & 31)) & 1 : 0);
   const byte = (m: number, k: number) => { let b = 0; for (let i = 0; i < 8; i++) b |= bit(m, 8 * k + i) << i; return b; };
   const wbytes: number[] = [];
   if (perChannel) for (let m = 0; m < M; m++) for (let k = 0; k < NB; k++) wbytes.push(byte(m, k));
   else for (let k = 0; k < NB; k++) for (let m = 0; m < M; m++) wbytes.push(byte(m, k));
-  const T = constValues(model, l.thresholds as string), kind = constValues(model, l.kinds as string);
-  const dirs = pooled ? constValues(model, l.dirs as string) : [];
+  const T = l.arrays.thresholds.values, kind = l.arrays.kinds.values;
+  const dirs = pooled ? l.arrays.dirs.values : [];
   const LIM = 2 ** 30;
   const D = kind.map((k, m) => (k === 1 ? Math.min(Math.max(T[m], -LIM), LIM) : k === -1 ? Math.min(Math.max(T[m], -LIM), LIM) + 1 : -LIM));
   const { A, O } = poolMasks(kind, dirs, M, pooled);
-  const cn = `${l.fn}`.replace(/_l(\d+)_.*$/, '_c$1');
-  const add: ConstArray[] = [
-    { name: `${cn}_wbytes`, ctype: 'uint8_t', count: wbytes.length, body: lines(wbytes.map(String), 16) },
-    { name: `${cn}_dmin`, ctype: 'int32_t', count: M, body: lines(D.map(String), 10) },
-    { name: `${cn}_fmask`, ctype: 'uint32_t', count: A.length, body: lines(A.map(hexw), 6) },
-  ];
-  const omask = O.some((v) => v !== 0) ? `${cn}_omask` : '';
-  if (omask) add.push({ name: omask, ctype: 'uint32_t', count: O.length, body: lines(O.map(hexw), 6) });
-  const drop = [l.weights as string, l.thresholds as string, l.kinds as string, ...(pooled ? [l.dirs as string] : [])];
+  const add = newArrays(l.cn);
+  add.put('wbytes', 'uint8_t', wbytes, 16);
+  add.put('dmin', 'int32_t', D, 10);
+  add.put('fmask', 'uint32_t', A, 6);
+  const omask = O.some((v) => v !== 0) ? add.put('omask', 'uint32_t', O, 6) : '';
+  const drop = [l.arrays.weights, l.arrays.thresholds, l.arrays.kinds, ...(pooled ? [l.arrays.dirs] : [])];
   // lut[16g] = Σ v (all four weights +1); lut[16g + b + 2^i] = lut[16g + b] − 2·v_i
   const lutFor = (val: (i: number) => string, base: number): string[] => {
     const out = [`lut[${base}] = ${[0, 1, 2, 3].map(val).join(' + ')};`];
@@ -489,7 +482,7 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
   const layer: Layer = {
     ...l, partial: 'IntConvFast', pooled, border: false, fused: true, yt: 'uint32_t', YW: Math.ceil(M / 32),
     MW: Math.ceil(M / 32), MWLAST: (M - 1) >> 5, tailStore: M % 32 !== 0, tailWord: M % 32 ? `(word >> ${32 - (M % 32)})` : 'word',
-    storeOp: pooled ? '&=' : '=', dtab: `${cn}_dmin`, fmask: `${cn}_fmask`, omask, wbytes: `${cn}_wbytes`,
+    storeOp: pooled ? '&=' : '=', dtab: add.arrays.dmin.name, fmask: add.arrays.fmask.name, omask, wbytes: add.arrays.wbytes.name,
     NB, NGRP, tapOutside: tapOutside(l), lutCode: lut.join(`\n${' '.repeat(perChannel ? 8 : 12)}`), pixelPartial: 'int-fast-pixel', direct,
     perChannel, sumExpr, MB,
     // one block: no test of the block's end (cppcheck: known conditions)
@@ -500,10 +493,8 @@ function intFastLayer(model: CModel, l: Layer): { layer: Layer; drop: string[]; 
       ` * bit = (s < dmin[m]) XOR fmask[m]${pooled ? `; the ${l.PKH}x${l.PKW} max/min pool before the threshold is an AND (or, by De Morgan, an OR)` : ''}`,
       pooled ? ' * of the conv pixels\' bits: out = AND(bits ^ fmask) ^ omask' : ''].filter((x) => x !== '').join('\n'),
   };
-  return { layer, drop, add };
+  return { layer, drop, add: add.arrays };
 }
-
-const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
 
 /**
  * The bit-sliced kernel's parts. Lane l of every word is output channel 32g + l. For input bit j of window
@@ -514,8 +505,8 @@ const hexw = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;
  * planes h5.. (ripple of half adders). Then d ≥ D lane-wise is "no borrow" of d − D over the B bit planes
  * (D's planes stored per border class and group). Tail bits of a word (channels ≥ CG) have zero columns.
  */
-function slicedParts(target: Target, B: number, wt: number[], M: number, K: number, CG: number, CGW: number,
-  name: string, add: ConstArray[], drop: string[], weights: string): Record<string, unknown> {
+function slicedParts(target: Target, B: number, wt: readonly number[], M: number, K: number, CG: number, CGW: number,
+  add: NewArrays, drop: ConstArray[], weights: ConstArray): Record<string, unknown> {
   const NG = Math.ceil(M / 32);
   const cols: number[] = [];
   for (let g = 0; g < NG; g++) {
@@ -532,7 +523,7 @@ function slicedParts(target: Target, B: number, wt: number[], M: number, K: numb
     }
   }
   drop.push(weights);
-  add.push({ name, ctype: 'uint32_t', count: cols.length, body: lines(cols.map(hexw), 6) });
+  const name = add.put('wcols', 'uint32_t', cols, 6);
   // the mask of bit j: SBFX where the core has it (Armv7-M and later), else a shift pair on int32_t, whose
   // arithmetic right shift the generated file checks at compile time (C99 leaves it to the implementation)
   const sbfx = target.features.sbfx;
@@ -695,12 +686,6 @@ function indent(s: string, n: number): string {
   return s.split('\n').map((x, i) => (i ? ' '.repeat(n) + x : x)).join('\n');
 }
 
-function lines(vals: string[], per: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < vals.length; i += per) out.push(`    ${vals.slice(i, i + per).join(', ')},`);
-  return out.join('\n');
-}
-
 /** The model with its kernels chosen: 'reference' leaves it as built; 'optimized' rewrites the binary convs. */
 export function selectKernels(model: CModel, target: Target, variant: KernelVariant = 'optimized'): CModel {
   if (variant === 'reference') return model;
@@ -710,15 +695,17 @@ export function selectKernels(model: CModel, target: Target, variant: KernelVari
     const pooled = l.partial === 'ConvPoolThreshold' && l.sumPartial === 'xnor-sum';
     const intPooled = l.partial === 'ConvPoolThreshold' && l.sumPartial === 'int-sum';
     if (l.G !== 1) return l;
-    let f: ReturnType<typeof fastLayer>;
-    if (l.partial === 'IntConvThreshold' || intPooled) f = intFastLayer({ ...model, consts }, l);
-    else if (l.partial === 'XnorConv' || l.partial === 'XnorConvThreshold' || pooled) f = fastLayer({ ...model, consts }, l, target);
+    let f: Rewrite | undefined;
+    if (l.partial === 'IntConvThreshold' || intPooled) f = intFastLayer(l);
+    else if (l.partial === 'XnorConv' || l.partial === 'XnorConvThreshold' || pooled) f = fastLayer(l, target);
     if (!f) return l;
-    const dropped = consts.filter((c) => f.drop.includes(c.name));
-    constBytes -= dropped.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
-    constBytes += f.add.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
-    consts = [...consts.filter((c) => !f.drop.includes(c.name)), ...f.add];
-    return f.layer;
+    const { drop, add } = f;
+    const added = Object.values(add);
+    constBytes -= drop.reduce((s, c) => s + c.count * CTYPE_BYTES[c.ctype], 0);
+    constBytes += added.reduce((s, c) => s + c.count * CTYPE_BYTES[c.ctype], 0);
+    consts = [...consts.filter((c) => !drop.includes(c)), ...added];
+    const kept = Object.entries(l.arrays).filter(([, c]) => !drop.includes(c));
+    return { ...f.layer, arrays: { ...Object.fromEntries(kept), ...add } };
   });
   return { ...model, layers, consts, constBytes };
 }
