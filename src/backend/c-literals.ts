@@ -1,25 +1,7 @@
-// Numbers to C text, in one place: the C model carries constant arrays as numbers with their element type,
-// and only the templates' `cArray` helper (emit.ts) turns them into literals here.
+// Numbers to C text, in one place: the C model carries constant arrays as numbers with their element type
+// (ops/c-layer.ts), and only the templates' helpers (`cArray`, `hex32`: emit.ts) turn them into literals here.
 import { fail } from '../errors.js';
-
-/** The C element types of the constant arrays, with their sizes in bytes (the generated file's accounts). */
-export const CTYPE_BYTES = { uint32_t: 4, int32_t: 4, float: 4, int16_t: 2, int8_t: 1, uint8_t: 1 } as const;
-export type CType = keyof typeof CTYPE_BYTES;
-
-/** A constant array of the generated C: its name, element type and values (numbers until rendered). */
-export interface ConstArray {
-  readonly name: string;
-  readonly ctype: CType;
-  readonly values: readonly number[];
-  readonly count: number;
-  /** Values per line of the initializer (layout only). */
-  readonly perLine: number;
-}
-
-export function constArray(name: string, ctype: CType, values: ArrayLike<number>, perLine: number): ConstArray {
-  const v = Array.from(values);
-  return { name, ctype, values: v, count: v.length, perLine };
-}
+import type { ConstArray, CType } from '../ops/c-layer.js';
 
 /** Decimal with 9 significant digits: round-trips every float32 exactly through a correctly rounding compiler. */
 export function cFloat(v: number): string {

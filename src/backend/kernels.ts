@@ -22,7 +22,7 @@
 //     bit planes by a borrow chain.
 import { popcount32, tailMask } from '../numeric/bits.js';
 import type { CModel, Layer } from './c-data.js';
-import { constArray, CTYPE_BYTES, type ConstArray, type CType } from './c-literals.js';
+import { constArray, CTYPE_BYTES, type ConstArray, type CType } from '../ops/c-layer.js';
 import type { Target } from './target.js';
 
 export type KernelVariant = 'reference' | 'optimized';
