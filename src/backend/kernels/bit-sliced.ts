@@ -84,23 +84,10 @@ export function slicedParts(target: Target, B: number, wt: readonly number[], M:
     feed(1, hi);
     if ((j + 2) % (1 << LV) === 0) ripple();
   }
-  // Armv6-M: each 16-bit block as hand-allocated Thumb-1 (GCC inline assembly; the C above otherwise): all
-  // eight low registers (a, a2, wc, l0, l1 and three temporaries), l2, l3 and the pending carries in high ones
-  if (target.features.thumb1Only && keep && LV === 4) {
-    const c = out.join(`\n${' '.repeat(4)}`);
-    out.length = 0;
-    out.push('#if defined(__GNUC__) && !defined(__clang__)', '{', '    const uint32_t a2 = a ^ (a >> 1);', '    uint32_t rt, rx, rv, rp1, rp2, rp3;');
-    for (let h = 0; h < 2; h++) {
-      // gcc hands Thumb-1 inline assembly to the assembler in divided syntax unless told otherwise
-      out.push(`    __asm__ (`, ...['.syntax unified', ...thumb1Block(16 * h)].map((i) => `        "${i}\\n\\t"`),
-        `        : [t] "=&l" (rt), [x] "=&l" (rx), [v] "=&l" (rv), [p1] "=&h" (rp1), [p2] "=&h" (rp2), [p3] "=&h" (rp3),`,
-        `          [l0] "+l" (l0), [l1] "+l" (l1), [l2] "+h" (l2), [l3] "+h" (l3)`,
-        `        : [a] "l" (a), [a2] "l" (a2), [wc] "l" (wc)`,
-        `        : "cc", "memory");`,
-        `    cyb[k * 2 + ${h}] = rt;`);
-    }
-    out.push('    (void)rx; (void)rv; (void)rp1; (void)rp2; (void)rp3;', '}', '#else', '{', `    ${c}`, '}', '#endif');
-  }
+  // Armv6-M: each 16-bit block as hand-allocated Thumb-1 (GCC inline assembly in the cortex-m family's
+  // xnor-sliced-channels.hbs; the C above otherwise): all eight low registers (a, a2, wc, l0, l1 and three
+  // temporaries), l2, l3 and the pending carries in high ones
+  const thumb1 = target.features.thumb1Only && keep && LV === 4;
   const P = (i: number) => (i < LV ? `l${i}` : `h${i}`);
   // the kept carries, bucketed by level (weight 2^(LV + level)): full adders (3 words → 1 + a carry up) and
   // half adders until one word per level is left, which is the plane
@@ -137,40 +124,31 @@ export function slicedParts(target: Target, B: number, wt: readonly number[], M:
   return {
     weights: name, channelsPartial: 'xnor-sliced-channels', NG, B,
     planeDecls: Array.from({ length: B }, (_, i) => `${P(i)} = 0`).join(', '),
-    sliceBody: out.join(`\n${' '.repeat(12)}`), compareCode: [...sum, ...cmp].join(`\n${' '.repeat(8)}`),
+    // the C's lines at the template's indentation (inside the assembly's #else block, four spaces in)
+    sliceBody: out.join(thumb1 ? '\n    ' : `\n${' '.repeat(12)}`), compareCode: [...sum, ...cmp].join(`\n${' '.repeat(8)}`),
     cybDecl: keep ? `uint32_t cyb[${K * NBK}];` : '',
     sraMask: !sbfx,
+    thumb1: thumb1 ? { blocks: [thumb1Steps(0), thumb1Steps(16)] } : false,
   };
 }
 
 /**
- * One 16-bit block of the bit-sliced count in Thumb-1 (unified syntax), bits j0 .. j0 + 15 of a: eight
- * pair steps (mask, column load and XOR for t_a and for x = t_a ^ t_b, then the full adder with l0:
- * hi = l0 ^ ((l0 ^ t_a) & ~x), l0 ^= x) and the Harley-Seal carries up to level 4, which ends in t.
- * Full adder of a level with l, pending p and new word w: u = l ^ p; l' = u ^ w; hi = w ^ ((p ^ w) & ~u).
+ * The numbers of one 16-bit block of the Thumb-1 count (the instructions are the template's), bits j0 ..
+ * j0 + 15 of a: per pair step the shift that makes bit j's mask and the byte offsets of the two columns, and
+ * where the step's level-1 word goes: kept pending at level 1, 2 or 3 (p1, p2, p3: the Harley-Seal order,
+ * full adders below that level), or, at the block's last step, carried up to the level-4 word (none set).
  */
-function thumb1Block(j0: number): string[] {
-  const out: string[] = [];
-  const mask = (dst: string, src: string, j: number) => [`lsls %[${dst}], %[${src}], #${31 - j}`, `asrs %[${dst}], %[${dst}], #31`];
+function thumb1Steps(j0: number): { steps: { shift: number; off0: number; off1: number; p1: boolean; p2: boolean; p3: boolean }[] } {
   const pend = [false, false, false, false];
-  const fa1 = () => out.push('mov %[x], %[p1]', 'eors %[l1], %[x]', 'eors %[x], %[t]', 'bics %[x], %[l1]', 'eors %[l1], %[t]', 'eors %[t], %[x]');
-  const faHigh = (l: string, p: string) => out.push(`mov %[x], %[${l}]`, `mov %[v], %[${p}]`, 'eors %[x], %[v]', 'eors %[v], %[t]',
-    'bics %[v], %[x]', 'eors %[x], %[t]', 'eors %[t], %[v]', `mov %[${l}], %[x]`);
-  for (let i = 0; i < 8; i++) {
-    const j = j0 + 2 * i;
-    out.push(...mask('t', 'a', j), `ldr %[v], [%[wc], #${4 * j}]`, 'eors %[t], %[v]',
-      ...mask('x', 'a2', j), `ldr %[v], [%[wc], #${4 * (j + 1)}]`, 'eors %[x], %[v]',
-      'eors %[t], %[l0]', 'bics %[t], %[x]', 'eors %[t], %[l0]', 'eors %[l0], %[x]');
-    // t: a word of level 1
-    if (!pend[1]) { out.push('mov %[p1], %[t]'); pend[1] = true; continue; }
-    fa1(); pend[1] = false;
-    if (!pend[2]) { out.push('mov %[p2], %[t]'); pend[2] = true; continue; }
-    faHigh('l2', 'p2'); pend[2] = false;
-    if (!pend[3]) { out.push('mov %[p3], %[t]'); pend[3] = true; continue; }
-    faHigh('l3', 'p3'); pend[3] = false;
-    // t: the block's carry, of level 4
-  }
-  return out;
+  return {
+    steps: Array.from({ length: 8 }, (_, i) => {
+      const j = j0 + 2 * i;
+      let lv = 1;
+      while (lv < 4 && pend[lv]) pend[lv++] = false;
+      if (lv < 4) pend[lv] = true;
+      return { shift: 31 - j, off0: 4 * j, off1: 4 * (j + 1), p1: lv === 1, p2: lv === 2, p3: lv === 3 };
+    }),
+  };
 }
 
 export function slicedComment(K: number, B: number, pooled: boolean, l: Layer): string {
