@@ -25,10 +25,10 @@ const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, flo
 
 /**
  * One layer of the generated C: its template (`partial`), function, call and comment, the name prefix of its
- * constant arrays (`cn`), those arrays by role (`arrays`: numbers, for the kernel generators), and the
- * numbers its template lays out.
+ * constant arrays (`cn`), those arrays by role (`arrays`: numbers, for the kernel generators), its input's C
+ * element type (`xt`), and the typed record its op's `cData` hook made (ops/c-layer.ts).
  */
-export interface Layer { partial: string; fn: string; comment: string; call: string; cn: string; arrays: Record<string, ConstArray>; [k: string]: unknown }
+export interface Layer { partial: string; fn: string; comment: string; call: string; cn: string; xt: string; arrays: Record<string, ConstArray>; [k: string]: unknown }
 /** One output of a layer as a debug build writes it: the lowered node and tensor, its C buffer and size. */
 export interface LayerDump { node: string; tensor: string; ptr: string; bytes: number }
 export interface IoInfo { name: string; /** the name as C comments may show it */ label: string; cname: string; ctype: string; shape: string; count: number; bytes: number; macro: string }

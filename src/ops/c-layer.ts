@@ -92,3 +92,28 @@ export function geo(w: Window): Geo {
     WOUT: outside('iw', w.padBegin[1], w.outSize[1], w.strides[1], w.kernel[1], w.dilations[1], w.inSize[1]),
   };
 }
+
+/** The threshold half of a fused conv (bnnc/ConvThreshold.ts): T and K of M channels, packed in MW words. */
+export interface ThresholdFields { MW: number; MLAST: number; NB: string; sumPartial: 'xnor-sum' | 'int-sum'; thresholds: string; kinds: string }
+
+/** The pool half of a conv fused with AccPool and Threshold: the pool's window over the conv's [OH, OW] map. */
+export interface PoolFields {
+  POH: number; POW: number; PKH: number; PKW: number; PSH: number; PSW: number; PDH: number; PDW: number;
+  PPT: number; PPL: number; POHOUT: string; POWOUT: string; poolNote: string; dirs: string;
+}
+
+/** What a fused op's tail adds to its conv's layer: nothing, the threshold half, or both halves. */
+export type ConvTailFields = Partial<ThresholdFields & PoolFields>;
+
+/** A binary conv's layer (bnnc/XnorConv.ts), alone or fused; the optimized kernels read it. */
+export interface XnorConvLayer extends CLayer, Geo, ConvTailFields {
+  kind: 'xnor-conv'; xt: 'uint32_t'; padded: boolean;
+  M: number; CW: number; CG: number; CGW: number; G: number; MG: number; PAD: number; TAIL: number; LASTK: string;
+  weights: string; wsum: string; wtotal: string; decls: string; sumExpr: string;
+}
+
+/** An integer conv's layer (bnnc/IntConv.ts), alone or fused; the optimized kernels read it. */
+export interface IntConvLayer extends CLayer, Geo, ConvTailFields {
+  kind: 'int-conv'; packedW: boolean; rowBits: boolean;
+  M: number; CG: number; G: number; MG: number; ZP: number; SC: number; SY: number; SX: number; weights: string; decls: string;
+}

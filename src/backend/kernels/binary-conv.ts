@@ -1,7 +1,7 @@
 // XnorConvFast: the optimized group-1 binary conv (alone, + Threshold, + AccPool + Threshold), its window's
 // border classes and per-class constants E and D (derivation in src/backend/kernels.ts); d counted per channel
 // (carry-save-tree.ts) or bit-sliced across 32 channels (bit-sliced.ts), chosen from target.features.
-import type { ConstArray, CType } from '../../ops/c-layer.js';
+import type { ConstArray, CType, XnorConvLayer } from '../../ops/c-layer.js';
 import { popcount32, tailMask } from '../../numeric/bits.js';
 import type { Layer } from '../c-data.js';
 import type { Target } from '../target.js';
@@ -13,10 +13,8 @@ import { edgeClasses, indent, newArrays, poolMasks, tapOutside, UNROLL_MAX, type
 const MAX_CLASSES = 64;
 
 /** The XnorConvFast data for one group-1 binary conv layer (undefined: keep the reference kernel). */
-export function fastLayer(l: Layer, target: Target): Rewrite | undefined {
-  const n = (k: string) => l[k] as number;
-  const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CW, CG, CGW, PAD] =
-    ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CW', 'CG', 'CGW', 'PAD'].map(n);
+export function fastLayer(l: Layer & XnorConvLayer, target: Target): Rewrite | undefined {
+  const { H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CW, CG, CGW, PAD } = l;
   const pooled = l.partial === 'ConvPoolThreshold';
   const fused = l.partial === 'XnorConvThreshold' || pooled;
   const K = KH * KW * CGW, CGT = CG * KH * KW;

@@ -1,6 +1,6 @@
 // Shared by the optimized kernel generators (selection.ts): how a rewrite reports its constant arrays, the
 // border classes of a window, the padding test of a tap, the threshold/pool masks, and the unroll limits.
-import { constArray, type ConstArray, type CType } from '../../ops/c-layer.js';
+import { constArray, type ConstArray, type CType, type Geo } from '../../ops/c-layer.js';
 import type { Layer } from '../c-data.js';
 
 /** Above this many words per output the tree runs as a loop over blocks of 16 words. */
@@ -31,8 +31,8 @@ export function edgeClasses(n: number, S: number, P: number, K: number, D: numbe
 }
 
 /** The C test that a tap (ih, iw) lies in the padding: the layer's own row and column tests (c-data.ts). */
-export function tapOutside(l: Layer): string {
-  return [l.HOUT, l.WOUT].filter((t) => t).map((t) => `(${String(t)})`).join(' || ');
+export function tapOutside(l: Geo): string {
+  return [l.HOUT, l.WOUT].filter((t) => t).map((t) => `(${t})`).join(' || ');
 }
 
 /**

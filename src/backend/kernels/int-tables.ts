@@ -1,5 +1,6 @@
 // IntConvFast: the optimized thresholded ±1 IntConv (a first layer on integer pixels), by tables of the 16
 // signed sums of each group of 4 window values.
+import type { IntConvLayer } from '../../ops/c-layer.js';
 import type { Layer } from '../c-data.js';
 import { newArrays, poolMasks, tapOutside, type Rewrite } from './common.js';
 
@@ -16,11 +17,9 @@ const INT_RANGE: Record<string, [number, number]> = { uint8_t: [0, 255], int8_t:
  * the tables (64 bytes per group; two groups and 64 channel sums in the group-by-group order). Threshold: bit = (s < D) XOR fmask with D = T (kind 1),
  * T + 1 (kind −1, flip) or −2^30 (kinds ±2, constant); pools as in XnorConvFast (poolMasks).
  */
-export function intFastLayer(l: Layer): Rewrite | undefined {
-  const n = (k: string) => l[k] as number;
-  const [H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, M, CG, ZP] =
-    ['H', 'W', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'DH', 'DW', 'PT', 'PL', 'M', 'CG', 'ZP'].map(n);
-  const range = INT_RANGE[String(l.xt)];
+export function intFastLayer(l: Layer & IntConvLayer): Rewrite | undefined {
+  const { OH, OW, KH, KW, DH, DW, PT, PL, M, CG, ZP, SC, SY, SX } = l;
+  const range = INT_RANGE[l.xt];
   if (!l.packedW || !range) return undefined;
   const N = CG * KH * KW;
   // |s| ≤ N·max|v| must stay below 2^30 so that s − D cannot overflow
@@ -30,7 +29,6 @@ export function intFastLayer(l: Layer): Rewrite | undefined {
   const NGRP = 2 * Math.ceil(N / 8), NPAD = 4 * NGRP, NB = NGRP / 2;
   // the groups with a tap (a last group of only padding is skipped where groups are unrolled)
   const NU = Math.ceil(N / 4);
-  const SC = n('SC'), SY = n('SY'), SX = n('SX');
   // a dense layer over the whole input in its memory order (an MLP's first layer): the window is x itself,
   // read in place; else the window's values are gathered (at most 96 of them: 384 bytes of stack)
   const direct = OH === 1 && OW === 1 && PT === 0 && PL === 0 && SX * DW === 1 && SY * DH === KW && SC === KH * KW && N % 8 === 0;

@@ -7,7 +7,7 @@
 // sums are made (and pooled), so no int32 map reaches the arena.
 import type { Attrs, Node, Tensor, TensorType } from '../../ir/types.js';
 import { wordsFor } from '../../numeric/bits.js';
-import { outside, wordBits, type CDataContext, type CLayer } from '../c-layer.js';
+import { outside, wordBits, type CDataContext, type CLayer, type ConvTailFields, type ThresholdFields } from '../c-layer.js';
 import type { AttrSpec, OpContext, OpDef } from '../types.js';
 import { AccPool } from './AccPool.js';
 import { IntConv, intConvCData } from './IntConv.js';
@@ -62,11 +62,11 @@ function parts(conv: OpDef, ctx: OpContext, pooled: boolean): { def: OpDef; ctx:
 export interface ConvTail {
   readonly partial: string;
   readonly pooled: boolean;
-  fields(c: CDataContext, m: number, conv: { OH: number; OW: number }): { note: string; fields: Record<string, unknown> };
+  fields(c: CDataContext, m: number, conv: { OH: number; OW: number }): { note: string; fields: ConvTailFields };
 }
 
 /** The threshold half: T and K of m channels (inputs 2 and 3), packed m bits per pixel. */
-function thresholdFields(c: CDataContext, m: number, sum: string): Record<string, unknown> {
+function thresholdFields(c: CDataContext, m: number, sum: ThresholdFields['sumPartial']): ThresholdFields {
   const mw = wordsFor(m);
   return {
     MW: mw, MLAST: m - 32 * (mw - 1), NB: wordBits(m, mw), sumPartial: sum,
@@ -76,7 +76,7 @@ function thresholdFields(c: CDataContext, m: number, sum: string): Record<string
 }
 
 function tail(conv: OpDef, pooled: boolean): ConvTail {
-  const sum = conv === IntConv ? 'int-sum' : 'xnor-sum';
+  const sum: ThresholdFields['sumPartial'] = conv === IntConv ? 'int-sum' : 'xnor-sum';
   return {
     partial: pooled ? 'ConvPoolThreshold' : `${conv.op}Threshold`,
     pooled,

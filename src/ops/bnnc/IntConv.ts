@@ -14,7 +14,7 @@ import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, INTS, intAttr, kernelWin, layoutAttr, window2d, WINDOW, withDefaults } from './common.js';
 import { wordsFor } from '../../numeric/bits.js';
-import { geo, type CDataContext, type CLayer } from '../c-layer.js';
+import { geo, type CDataContext, type IntConvLayer } from '../c-layer.js';
 import type { ConvTail } from './ConvThreshold.js';
 
 const ATTRS = {
@@ -100,7 +100,7 @@ export const IntConv: OpDef = {
 
 // ---- C data (cData hook): the numbers IntConv.c.hbs lays out; also the conv half of IntConvThreshold and
 // IntConvPoolThreshold (ConvThreshold.ts), whose tail adds the rest.
-export function intConvCData(c: CDataContext, tail?: ConvTail): CLayer {
+export function intConvCData(c: CDataContext, tail?: ConvTail): IntConvLayer {
   const n = c.node;
   const xs = c.type(n.inputs[0]).shape;
   const wt = c.init(n.inputs[1]);
@@ -124,7 +124,7 @@ export function intConvCData(c: CDataContext, tail?: ConvTail): CLayer {
   const weights = bits ? c.array('weights', 'uint32_t', packedW, 6) : c.array('weights', 'int8_t', vals, 16);
   const t = tail?.fields(c, m, w);
   return {
-    partial: tail ? tail.partial : 'IntConv', packedW: bits, rowBits,
+    kind: 'int-conv', partial: tail ? tail.partial : 'IntConv', packedW: bits, rowBits,
     comment: `${c.head}\n * integer conv ${kh}x${kw}, ${ch} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}${t?.note ?? ''}; ${w.OH * w.OW * m * cg * kh * kw} MACs; ${bits ? '+-1 weights, 1 bit each (bit 1 = -1)' : 'int8 weights'}`,
     ...w, M: m, CG: cg, G: group, MG: m / group, ZP: (n.attrs.zero_point as number | undefined) ?? 0,
     SC: str[0], SY: str[1], SX: str[2], weights,

@@ -16,7 +16,7 @@ import type { Window } from '../sliding-window.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, intAttr, kernelWin, window2d, WINDOW, withDefaults } from './common.js';
-import { geo, type CDataContext, type CLayer } from '../c-layer.js';
+import { geo, type CDataContext, type XnorConvLayer } from '../c-layer.js';
 import type { ConvTail } from './ConvThreshold.js';
 
 const ATTRS = {
@@ -86,7 +86,7 @@ export const XnorConv: OpDef = {
 
 // ---- C data (cData hook): the numbers XnorConv.c.hbs and XnorConvGrouped.c.hbs lay out; also the conv half
 // of XnorConvThreshold and XnorConvPoolThreshold (ConvThreshold.ts), whose tail adds the rest.
-export function xnorConvCData(c: CDataContext, tail?: ConvTail): CLayer {
+export function xnorConvCData(c: CDataContext, tail?: ConvTail): XnorConvLayer {
   const n = c.node;
   const xs = c.type(n.inputs[0]).shape;
   const wt = c.init(n.inputs[1]);
@@ -119,7 +119,7 @@ export function xnorConvCData(c: CDataContext, tail?: ConvTail): CLayer {
   const wtotal = padded ? c.array('wtotal', 'int32_t', wTotal, 12) : '';
   const t = early ?? tail?.fields(c, m, w);
   return {
-    xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : tail ? tail.partial : 'XnorConv', padded,
+    kind: 'xnor-conv', xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : tail ? tail.partial : 'XnorConv', padded,
     comment: `${c.head}\n * binary conv ${kh}x${kw}, ${ch} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad})${t?.note ?? ''}; ${w.OH * w.OW * m * cg * nK} binary MACs`,
     ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: tailMask(cg),
     LASTK: cgw === 1 ? '' : `k == ${cgw - 1}`, // the tail word's test (none with one word per group)
