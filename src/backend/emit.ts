@@ -9,6 +9,8 @@ import { fail } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import type { InputQuant } from '../lower/lower.js';
 import { buildCModel, type CModel } from './c-data.js';
+import type { ConstArray } from '../ops/c-layer.js';
+import { cArrayBody, hex32 } from './c-literals.js';
 import type { Target } from './target.js';
 import { selectKernels, type KernelVariant } from './kernels.js';
 import { emitTs } from './ts-target.js';
@@ -41,6 +43,9 @@ function env(family: string): typeof Handlebars {
   let hb = envs.get(family);
   if (hb) return hb;
   hb = Handlebars.create();
+  // numbers become C literals only here (c-literals.ts)
+  hb.registerHelper('cArray', (c: ConstArray) => cArrayBody(c));
+  hb.registerHelper('hex32', (v: number) => hex32(v));
   for (const dir of ['common/partials', 'common/ops', `${family}/partials`, `${family}/ops`]) {
     const full = `${TEMPLATES_DIR}${dir}`;
     if (!existsSync(full)) continue;

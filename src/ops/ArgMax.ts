@@ -7,6 +7,7 @@ import type { TensorType } from '../ir/types.js';
 import { argMax } from '../numeric/kernels.js';
 import { kernelCall, type OpContext, type OpDef } from './types.js';
 import { expectDType, need, NUMERIC, where } from './util.js';
+import type { CDataContext, CLayer } from './c-layer.js';
 
 function geometry(ctx: OpContext, x: TensorType): { axis: number; shape: number[] } {
   const rank = x.shape.length;
@@ -22,6 +23,7 @@ export const ArgMax: OpDef = {
   inputs: { min: 1, max: 1 },
   outputs: { min: 1, max: 1 },
   attrs: { axis: { kind: 'int', default: 0 }, keepdims: { kind: 'int', default: 1 }, select_last_index: { kind: 'int', default: 0 } },
+  cData: argMaxCData,
   infer(ctx, inputs) {
     const x = need(ctx, inputs, 0);
     expectDType(ctx, x, 0, NUMERIC);
@@ -40,3 +42,17 @@ export const ArgMax: OpDef = {
     return kernelCall(argMax, ctx.node.inputs[0], outer, n, inner, ctx.attrs.select_last_index !== 0);
   },
 };
+
+// ---- C data (cData hook): the numbers ArgMax.c.hbs lays out (float32 input only).
+function argMaxCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const x = c.type(n.inputs[0]);
+  const rank = x.shape.length;
+  const axis = (((n.attrs.axis as number | undefined) ?? 0) + rank) % rank;
+  if (x.dtype !== 'float32') fail('BNNC_E031', `ArgMax on ${x.dtype} is not supported by the C back ends yet`, { node: n.name, op: n.op });
+  return {
+    partial: 'ArgMax', comment: `${c.head}\n * index of the largest value along axis ${axis} (NaN ranks highest)`,
+    OUTER: sizeOf(x.shape.slice(0, axis)), N: x.shape[axis], INNER: sizeOf(x.shape.slice(axis + 1)),
+    better: n.attrs.select_last_index ? '!bnnc_above(b, v)' : 'bnnc_above(v, b)',
+  };
+}

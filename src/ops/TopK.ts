@@ -7,6 +7,7 @@ import { normAxis, sizeOf, tensor } from '../ir/tensor.js';
 import type { Tensor, TensorType } from '../ir/types.js';
 import { topK } from '../numeric/kernels.js';
 import { kernelCall, type OpContext, type OpDef } from './types.js';
+import type { CDataContext, CLayer } from './c-layer.js';
 import { expectDType, need, needConst, NUMERIC, where } from './util.js';
 
 function params(ctx: OpContext, x: TensorType, kInput: Tensor | undefined): { axis: number; k: number } {
@@ -37,6 +38,7 @@ export const TopK: OpDef = {
     axis: { kind: 'int', default: -1 }, k: { kind: 'int' },
     largest: { kind: 'int', default: 1 }, sorted: { kind: 'int', default: 1 },
   },
+  cData: topKCData,
   infer(ctx, inputs, consts) {
     const x = need(ctx, inputs, 0);
     expectDType(ctx, x, 0, NUMERIC);
@@ -60,3 +62,22 @@ export const TopK: OpDef = {
     return kernelCall(topK, ctx.node.inputs[0], outer, n, inner, k, ctx.attrs.largest !== 0);
   },
 };
+
+// ---- C data (cData hook): the numbers TopK.c.hbs lays out (float32 input only, both outputs named).
+function topKCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const x = c.type(n.inputs[0]);
+  const rank = x.shape.length;
+  const axis = (((n.attrs.axis as number | undefined) ?? -1) + rank) % rank;
+  if (x.dtype !== 'float32') fail('BNNC_E031', `TopK on ${x.dtype} is not supported by the C back ends yet`, { node: n.name, op: n.op });
+  const k = c.type(n.outputs[0]).shape[axis];
+  const vals = n.outputs[0] ? c.ptr(n.outputs[0]) : '';
+  const idx = n.outputs[1] ? c.ptr(n.outputs[1]) : '';
+  if (!vals || !idx) fail('BNNC_E031', 'TopK needs both outputs named for the C back ends', { node: n.name, op: n.op });
+  return {
+    partial: 'TopK', call: `${c.fn}(${c.ptr(n.inputs[0])}, ${vals}, ${idx});`,
+    comment: `${c.head}\n * the ${k} ${n.attrs.largest === 0 ? 'smallest' : 'largest'} values along axis ${axis}, sorted, ties in index order`,
+    OUTER: sizeOf(x.shape.slice(0, axis)), N: x.shape[axis], INNER: sizeOf(x.shape.slice(axis + 1)), K: k,
+    before: n.attrs.largest === 0 ? 'bnnc_above(e, v)' : 'bnnc_above(v, e)',
+  };
+}

@@ -2,6 +2,7 @@
 // `eval` is the definition of the op's semantics: plain loops, integers exact, float32 emulated with
 // Math.fround at every float32 operation in the order the operator defines.
 import type { AttrValue, Attrs, Node, Tensor, TensorType } from '../ir/types.js';
+import type { CDataContext, CLayer } from './c-layer.js';
 
 export type AttrKind = 'int' | 'float' | 'string' | 'ints' | 'floats' | 'strings' | 'tensor';
 
@@ -42,6 +43,11 @@ export interface OpDef {
    * does not run the op.
    */
   ts?(ctx: OpContext, inputs: readonly (TensorType | undefined)[], consts: readonly (Tensor | undefined)[]): KernelCall;
+  /**
+   * The typed record the op's C template lays out (c-layer.ts), for ops the C back ends implement; its
+   * constant arrays are added through the context as numbers. Absent: the C back ends refuse the op.
+   */
+  cData?(c: CDataContext): CLayer;
 }
 
 /**

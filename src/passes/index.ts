@@ -11,6 +11,7 @@ import { conv1dAs2d } from './conv1d-as-2d.js';
 import { dropZeroPad } from './drop-zero-pad.js';
 import { foldNhwcFlatten } from './fold-nhwc-flatten.js';
 import { narrowConstantWidths } from './narrow-constant-widths.js';
+import { fuseConvThreshold } from './fuse-conv-threshold.js';
 import { normalizeArithmetic } from './normalize-arithmetic.js';
 import { removeIdentity } from './remove-identity.js';
 import { resolveAutoPad } from './resolve-auto-pad.js';
@@ -41,6 +42,11 @@ export const NORMALIZE_PIPELINE: readonly Pass[] = [
 export function maxRounds(g: Graph): number {
   return g.nodes.length + g.initializers.size + 2;
 }
+
+/** What a lowered graph goes through before C emission (backend/c-data.ts runs it): bnnc to bnnc, exact. */
+export const C_PIPELINE: readonly Pass[] = [
+  { name: 'fuse-conv-threshold', run: fuseConvThreshold },
+];
 
 export interface PipelineOptions {
   /** Largest tensor a pass may create (shape inference refuses bigger ones before allocating). */

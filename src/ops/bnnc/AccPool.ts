@@ -10,6 +10,7 @@ import type { Taps, Window } from '../sliding-window.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need } from '../util.js';
 import { expect4, expectValues, expectVector, intAttr, kernelWin, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
+import { geo, type CDataContext, type CLayer } from '../c-layer.js';
 
 const ATTRS = { ...WINDOW, ceil_mode: { kind: 'int', default: 0 } } as const;
 
@@ -27,6 +28,7 @@ export const AccPool: OpDef = {
   inputs: { min: 2, max: 2 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: accPoolCData,
   infer(ctx0, inputs, consts) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0);
@@ -46,3 +48,17 @@ export const AccPool: OpDef = {
     return kernelCall(accPool, ctx.node.inputs[0], ctx.node.inputs[1], x.shape[0], kernelWin(win));
   },
 };
+
+// ---- C data (cData hook): the numbers AccPool.c.hbs lays out.
+function accPoolCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const ks = n.attrs.kernel_shape as number[];
+  const w = geo(c.window([xs[1], xs[2]], ks, n.attrs.ceil_mode === 1));
+  return {
+    partial: 'AccPool',
+    comment: `${c.head}\n * max/min pool of int32 sums ${ks[0]}x${ks[1]}, stride ${w.SH}x${w.SW}`,
+    ...w, CW: xs[3],
+    dirs: c.array('dirs', 'int8_t', c.init(n.inputs[1]).data, 16),
+  };
+}

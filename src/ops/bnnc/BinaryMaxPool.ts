@@ -11,6 +11,7 @@ import type { Taps, Window } from '../sliding-window.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, intAttr, kernelWin, poolTaps, window2d, WINDOW, withDefaults } from './common.js';
+import { geo, type CDataContext, type CLayer } from '../c-layer.js';
 
 const ATTRS = { ...WINDOW, channels: { kind: 'int', required: true }, ceil_mode: { kind: 'int', default: 0 } } as const;
 
@@ -31,6 +32,7 @@ export const BinaryMaxPool: OpDef = {
   inputs: { min: 1, max: 1 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: binaryMaxPoolCData,
   infer(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0);
@@ -49,3 +51,17 @@ export const BinaryMaxPool: OpDef = {
     return kernelCall(binaryMaxPool, ctx.node.inputs[0], x.shape[0], kernelWin(geometry(ctx, x).win), x.shape[3]);
   },
 };
+
+// ---- C data (cData hook): the numbers BinaryMaxPool.c.hbs lays out.
+function binaryMaxPoolCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const ks = n.attrs.kernel_shape as number[];
+  const w = geo(c.window([xs[1], xs[2]], ks, n.attrs.ceil_mode === 1));
+  return {
+    partial: 'BinaryMaxPool',
+    comment: `${c.head}\n * max pool of packed bits (AND) ${ks[0]}x${ks[1]}, stride ${w.SH}x${w.SW}`,
+    ...w, CW: xs[3],
+    dirs: '',
+  };
+}

@@ -11,6 +11,7 @@ import { epilogue } from '../../numeric/kernels.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, expectVector, intAttr, layoutAttr, withDefaults } from './common.js';
+import type { CDataContext, CLayer } from '../c-layer.js';
 
 const ATTRS = { layout: { kind: 'string', default: 'NCHW' }, rank: { kind: 'int', default: 4 } } as const;
 
@@ -33,6 +34,7 @@ export const Epilogue: OpDef = {
   inputs: { min: 3, max: 3 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: epilogueCData,
   infer(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     return [{ dtype: 'float32', shape: outShape(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), need(ctx, inputs, 2)) }];
@@ -51,3 +53,17 @@ export const Epilogue: OpDef = {
     return kernelCall(epilogue, x, scale, bias, a.shape[0], layoutAttr(ctx) === 'NCHW');
   },
 };
+
+// ---- C data (cData hook): the numbers Epilogue.c.hbs lays out.
+function epilogueCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const [, h, wd, ch] = c.type(n.inputs[0]).shape;
+  const nchw = (n.attrs.layout ?? 'NCHW') === 'NCHW' && (n.attrs.rank ?? 4) !== 2;
+  return {
+    partial: 'Epilogue',
+    comment: `${c.head}\n * y = (float)acc * scale[c], then + bias[c]: two float32 roundings, no FMA (-ffp-contract=off)`,
+    P: h * wd, C: ch, YP: nchw ? 1 : ch, YC: nchw ? h * wd : 1,
+    scale: c.array('scale', 'float', c.init(n.inputs[1]).data, 6),
+    bias: c.array('bias', 'float', c.init(n.inputs[2]).data, 6),
+  };
+}

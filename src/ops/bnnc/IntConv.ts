@@ -13,6 +13,9 @@ import type { Window } from '../sliding-window.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, INTS, intAttr, kernelWin, layoutAttr, window2d, WINDOW, withDefaults } from './common.js';
+import { wordsFor } from '../../numeric/bits.js';
+import { geo, type CDataContext, type IntConvLayer } from '../c-layer.js';
+import type { ConvTail } from './ConvThreshold.js';
 
 const ATTRS = {
   ...WINDOW,
@@ -74,6 +77,7 @@ export const IntConv: OpDef = {
   inputs: { min: 2, max: 2 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: (c) => intConvCData(c),
   infer(ctx0, inputs, consts) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
@@ -93,3 +97,38 @@ export const IntConv: OpDef = {
     return kernelCall(intConv, ctx.node.inputs[0], ctx.node.inputs[1], nchw[0], kernelWin(win), nchw[1], group, zp, layoutAttr(ctx) === 'NCHW');
   },
 };
+
+// ---- C data (cData hook): the numbers IntConv.c.hbs lays out; also the conv half of IntConvThreshold and
+// IntConvPoolThreshold (ConvThreshold.ts), whose tail adds the rest.
+export function intConvCData(c: CDataContext, tail?: ConvTail): IntConvLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const wt = c.init(n.inputs[1]);
+  const [m, cg, kh, kw] = wt.shape;
+  const nchw = n.attrs.layout !== 'NHWC';
+  const [, ch, h, wd] = nchw ? xs : [xs[0], xs[3], xs[1], xs[2]];
+  const str = nchw ? [h * wd, wd, 1] : [1, wd * ch, ch];
+  const group = (n.attrs.group as number | undefined) ?? 1;
+  const w = geo(c.window([h, wd], [kh, kw]));
+  c.macs(w.OH * w.OW * m * cg * kh * kw);
+  // ±1 weights (every binary first layer) are stored one bit each, bit 1 = −1 as everywhere else (flat
+  // index i = ((m·CG + j)·KH + kh)·KW + kw, word i/32, bit i%32); the sum takes v = x − zp or −v by the
+  // bit, as (v XOR mask) − mask with mask = −bit. Any other weight keeps one int8 each.
+  // With KW ≤ 32 a row's bits are read once from two words and shifted out tap by tap (a spare zero word
+  // ends the array so the second read stays inside it).
+  const vals = Array.from(wt.data as ArrayLike<number>);
+  const bits = vals.every((v) => v === 1 || v === -1);
+  const rowBits = bits && kw <= 32;
+  const packedW = new Array<number>(bits ? wordsFor(vals.length) + (rowBits ? 1 : 0) : 0).fill(0);
+  if (bits) vals.forEach((v, i) => { if (v === -1) packedW[i >> 5] |= 1 << (i & 31); });
+  const weights = bits ? c.array('weights', 'uint32_t', packedW, 6) : c.array('weights', 'int8_t', vals, 16);
+  const t = tail?.fields(c, m, w);
+  return {
+    kind: 'int-conv', partial: tail ? tail.partial : 'IntConv', packedW: bits, rowBits,
+    comment: `${c.head}\n * integer conv ${kh}x${kw}, ${ch} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}${t?.note ?? ''}; ${w.OH * w.OW * m * cg * kh * kw} MACs; ${bits ? '+-1 weights, 1 bit each (bit 1 = -1)' : 'int8 weights'}`,
+    ...w, M: m, CG: cg, G: group, MG: m / group, ZP: (n.attrs.zero_point as number | undefined) ?? 0,
+    SC: str[0], SY: str[1], SX: str[2], weights,
+    decls: `int32_t oh, ow, q, b, m, j, kh, kw, s;\n    const int32_t c0 = 0;`,
+    ...t?.fields,
+  };
+}

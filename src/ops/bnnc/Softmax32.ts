@@ -13,6 +13,7 @@ import { softmax32 } from '../../numeric/kernels.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { expectDType, need, where } from '../util.js';
 import { withDefaults } from './common.js';
+import type { CDataContext, CLayer } from '../c-layer.js';
 
 const ATTRS = { axis: { kind: 'int', default: -1 } } as const;
 
@@ -35,6 +36,7 @@ export function softmax32Op(op: 'Softmax32' | 'LogSoftmax32'): OpDef {
     inputs: { min: 1, max: 1 },
     outputs: { min: 1, max: 1 },
     attrs: ATTRS,
+    cData: (c) => softmax32CData(c, op),
     infer(ctx0, inputs) {
       const ctx = withDefaults(ctx0, ATTRS);
       const x = need(ctx, inputs, 0);
@@ -56,3 +58,16 @@ export function softmax32Op(op: 'Softmax32' | 'LogSoftmax32'): OpDef {
 }
 
 export const Softmax32 = softmax32Op('Softmax32');
+
+// ---- C data (cData hook): the numbers Softmax32.c.hbs / LogSoftmax32.c.hbs lay out (the portable
+// exp32/log32 of templates/common/partials/float32-math.hbs, in the order above).
+function softmax32CData(c: CDataContext, op: 'Softmax32' | 'LogSoftmax32'): CLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const rank = xs.length, axis = (((n.attrs.axis as number | undefined) ?? -1) + rank) % rank;
+  return {
+    partial: op,
+    comment: `${c.head}\n * ${op === 'Softmax32' ? 'e = exp32(x - max), y = e / sum' : 'y = (x - max) - log32(sum of exp32(x - max))'} along axis ${axis}; max and sum left to right`,
+    OUTER: sizeOf(xs.slice(0, axis)), N: xs[axis], INNER: sizeOf(xs.slice(axis + 1)),
+  };
+}

@@ -12,6 +12,7 @@ import { threshold } from '../../numeric/kernels.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need } from '../util.js';
 import { expect4, expectValues, expectVector, INTS, layoutAttr, withDefaults } from './common.js';
+import { wordBits, type CDataContext, type CLayer } from '../c-layer.js';
 
 const ATTRS = { layout: { kind: 'string', default: 'NHWC' } } as const;
 const KINDS = [1, -1, 2, -2];
@@ -34,6 +35,7 @@ export const Threshold: OpDef = {
   inputs: { min: 3, max: 3 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: thresholdCData,
   infer(ctx0, inputs, consts) {
     const ctx = withDefaults(ctx0, ATTRS);
     const { nhwc } = geometry(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), need(ctx, inputs, 2), consts[2]);
@@ -52,3 +54,21 @@ export const Threshold: OpDef = {
     return kernelCall(threshold, a, t, k, n, h, w, layoutAttr(ctx) === 'NCHW');
   },
 };
+
+// ---- C data (cData hook): the numbers Threshold.c.hbs lays out.
+function thresholdCData(c: CDataContext): CLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const nhwc = (n.attrs.layout ?? 'NHWC') === 'NHWC';
+  const [, h, wd, ch] = nhwc ? xs : [xs[0], xs[2], xs[3], xs[1]];
+  const str = nhwc ? [wd * ch, ch, 1] : [wd, 1, h * wd];
+  const t = c.init(n.inputs[1]), k = c.init(n.inputs[2]);
+  const cw = wordsFor(ch);
+  return {
+    partial: 'Threshold',
+    comment: `${c.head}\n * threshold and pack ${ch} channels into ${cw} words per pixel, ${h}x${wd} pixels`,
+    H: h, W: wd, C: ch, CW: cw, CLAST: ch - 32 * (cw - 1), NB: wordBits(ch, cw), SY: str[0], SX: str[1], SC: str[2],
+    thresholds: c.array('thresholds', 'int32_t', t.data, 10),
+    kinds: c.array('kinds', 'int8_t', k.data, 16),
+  };
+}

@@ -10,12 +10,14 @@
 import { fail } from '../../errors.js';
 import { shapeText, tensor } from '../../ir/tensor.js';
 import type { Tensor, TensorType } from '../../ir/types.js';
-import { tailMask, wordsFor } from '../../numeric/bits.js';
+import { popcount32, tailMask, wordsFor } from '../../numeric/bits.js';
 import { xnorConv } from '../../numeric/kernels.js';
 import type { Window } from '../sliding-window.js';
 import { kernelCall, type OpContext, type OpDef } from '../types.js';
 import { need, where } from '../util.js';
 import { expect4, intAttr, kernelWin, window2d, WINDOW, withDefaults } from './common.js';
+import { geo, type CDataContext, type XnorConvLayer } from '../c-layer.js';
+import type { ConvTail } from './ConvThreshold.js';
 
 const ATTRS = {
   ...WINDOW,
@@ -60,6 +62,7 @@ export const XnorConv: OpDef = {
   inputs: { min: 2, max: 2 },
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
+  cData: (c) => xnorConvCData(c),
   infer(ctx0, inputs, consts) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1);
@@ -80,3 +83,49 @@ export const XnorConv: OpDef = {
     return kernelCall(xnorConv, ctx.node.inputs[0], ctx.node.inputs[1], x.shape[0], kernelWin(win), c, group, pad);
   },
 };
+
+// ---- C data (cData hook): the numbers XnorConv.c.hbs and XnorConvGrouped.c.hbs lay out; also the conv half
+// of XnorConvThreshold and XnorConvPoolThreshold (ConvThreshold.ts), whose tail adds the rest.
+export function xnorConvCData(c: CDataContext, tail?: ConvTail): XnorConvLayer {
+  const n = c.node;
+  const xs = c.type(n.inputs[0]).shape;
+  const wt = c.init(n.inputs[1]);
+  const [m, kh, kw, cgw] = wt.shape;
+  const ch = n.attrs.channels as number, group = (n.attrs.group as number | undefined) ?? 1, cg = ch / group;
+  const pad = (n.attrs.pad_value as number | undefined) ?? 0;
+  const w = geo(c.window([xs[1], xs[2]], [kh, kw]));
+  const weights = c.array('weights', 'uint32_t', wt.data, 6);
+  // Σ_j w over each tap and over all taps (the padded sum's correction)
+  const nK = kh * kw;
+  const wSum: number[] = [], wTotal: number[] = [];
+  for (let mi = 0; mi < m; mi++) {
+    let tot = 0;
+    for (let t = 0; t < nK; t++) {
+      let d = 0;
+      for (let k = 0; k < cgw; k++) {
+        const v = k === cgw - 1 ? wt.data[(mi * nK + t) * cgw + k] & tailMask(cg) : wt.data[(mi * nK + t) * cgw + k];
+        d += popcount32(v);
+      }
+      wSum.push(cg - 2 * d);
+      tot += cg - 2 * d;
+    }
+    wTotal.push(tot);
+  }
+  const padded = pad !== 0;
+  c.macs(w.OH * w.OW * m * cg * nK);
+  // arrays in the order the C declares them: a pool tail's before wsum and wtotal, a threshold tail's after
+  const early = tail?.pooled ? tail.fields(c, m, w) : undefined;
+  const wsum = padded ? c.array('wsum', 'int32_t', wSum, 12) : '';
+  const wtotal = padded ? c.array('wtotal', 'int32_t', wTotal, 12) : '';
+  const t = early ?? tail?.fields(c, m, w);
+  return {
+    kind: 'xnor-conv', xt: 'uint32_t', partial: group !== 1 ? 'XnorConvGrouped' : tail ? tail.partial : 'XnorConv', padded,
+    comment: `${c.head}\n * binary conv ${kh}x${kw}, ${ch} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}, pads ${w.PT},${w.PL} (value ${pad})${t?.note ?? ''}; ${w.OH * w.OW * m * cg * nK} binary MACs`,
+    ...w, M: m, CW: xs[3], CG: cg, CGW: cgw, G: group, MG: m / group, PAD: pad, TAIL: tailMask(cg),
+    LASTK: cgw === 1 ? '' : `k == ${cgw - 1}`, // the tail word's test (none with one word per group)
+    weights, wsum, wtotal,
+    decls: `int32_t oh, ow, m, kh, kw, k, d, taps, s${padded ? ', inside' : ''}${tail ? ', q, b' : ''};`,
+    sumExpr: padded ? `s = ${cg} * taps - 2 * d + (${pad}) * (${wtotal}[m] - inside);` : `s = ${cg} * taps - 2 * d;`,
+    ...t?.fields,
+  };
+}
