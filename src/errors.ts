@@ -37,6 +37,10 @@ export const DIAGNOSTICS = {
   BNNC_E051: 'no data',
   BNNC_E060: 'invalid target description',
   BNNC_E085: 'a float64 constant that float32 cannot hold',
+  BNNC_E090: 'invalid chip profile',
+  BNNC_E091: "the model does not fit the chip's flash",
+  BNNC_E092: "the model does not fit the chip's RAM",
+  BNNC_E093: 'invalid memory reserve',
   BNNC_E098: 'the report file was not written by bnnc',
   BNNC_E099: 'the report path is not a usable file',
 } as const;

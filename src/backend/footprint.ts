@@ -1,0 +1,54 @@
+// The model's flash and RAM for the fit check: the emitted C compiled with the target's cross compiler
+// (section sizes; -fstack-usage and the call graph for the worst stack chain from <prefix>_run), or, without
+// that compiler, the constant bytes and the arena with the stack bound asserted on every target.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InputQuant } from '../lower/lower.js';
+import type { Graph } from '../ir/types.js';
+import type { Footprint } from '../bench/estimate.js';
+import { buildCModel, CTYPE_BYTES } from './c-data.js';
+import { emitC } from './emit.js';
+import { selectKernels, type KernelVariant } from './kernels.js';
+import { parseCallGraph, worstChain } from './stack.js';
+import type { Target } from './target.js';
+import { cflags, exec, sectionSizes } from './toolchain.js';
+
+/** The worst stack chain allowed on every target by test/backend/static-analysis.test.ts (docs/generated-code-checks.md). */
+export const STACK_BOUND_BYTES = 1280;
+
+export interface FootprintOptions {
+  readonly prefix?: string;
+  readonly kernels?: KernelVariant;
+  readonly inputQuant?: InputQuant;
+}
+
+export function measureFootprint(lowered: Graph, target: Target, opts: FootprintOptions = {}): Footprint {
+  const prefix = opts.prefix ?? 'bnn_model';
+  const model = selectKernels(buildCModel(lowered, target, prefix), target, opts.kernels);
+  const constants = model.consts.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
+  const dir = mkdtempSync(join(tmpdir(), 'bnnc-fit-'));
+  try {
+    const files = emitC(lowered, target, { prefix, kernels: opts.kernels, inputQuant: opts.inputQuant });
+    for (const [name, text] of files) writeFileSync(join(dir, name), text);
+    const c = `${model.prefix}.c`;
+    try {
+      exec(target.compiler.cc, [...cflags(target, ['-fstack-usage', '-fcallgraph-info=su']), '-c', c, '-o', `${model.prefix}.o`], { cwd: dir, what: `compiling ${c} for ${target.name}` });
+    } catch (e) {
+      return {
+        flash: { constants, code: 0 },
+        ram: { staticData: model.arenaBytes, stack: STACK_BOUND_BYTES },
+        notes: [`${target.compiler.cc} unavailable (${(e as Error).message.split('\n')[0]}): flash counts the constants only (no code), RAM the arena plus the ${STACK_BOUND_BYTES}-byte stack bound`],
+      };
+    }
+    const sizes = sectionSizes(target, `${model.prefix}.o`, dir);
+    const chain = worstChain(parseCallGraph(readFileSync(join(dir, `${model.prefix}.ci`), 'utf8')), `${model.prefix}_run`);
+    return {
+      flash: { constants, code: sizes.text + sizes.data - constants },
+      ram: { staticData: sizes.data + sizes.bss, stack: chain.bytes },
+      notes: [`flash and RAM from ${target.compiler.cc} (${target.name}); stack: the worst chain from ${model.prefix}_run (${chain.chain.join(' → ')}), the caller's frame not included`],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+// The chip arithmetic, kept pure: does a model fit a chip's flash and RAM next to the application's reserve,
+// and how many milliseconds and microjoules one inference takes at the chip's clock (estimates; method in
+// docs/benchmarks-method.md, "Milliseconds and microjoules on a chip").
+import { fail } from '../errors.js';
+import type { ChipProfile } from '../backend/chip.js';
+
+/** The model's memory: flash = constants + code, RAM = static data (arena, other model data) + stack. */
+export interface Footprint {
+  readonly flash: { readonly constants: number; readonly code: number };
+  readonly ram: { readonly staticData: number; readonly stack: number };
+  /** How the figures were obtained (a cross-compiled object, or the constant bytes only), for the report. */
+  readonly notes: readonly string[];
+}
+
+export interface Reserve {
+  readonly flash: number;
+  readonly ram: number;
+}
+
+export interface FitLine {
+  /** The model's bytes. */
+  readonly model: number;
+  readonly chip: number;
+  readonly reserve: number;
+  /** chip − reserve − model: what is left for more (negative: does not fit). */
+  readonly left: number;
+}
+
+export interface Fit {
+  readonly chip: string;
+  readonly flash: FitLine;
+  readonly ram: FitLine;
+}
+
+const B = (n: number) => `${Math.round(n).toLocaleString('en-US')} B`;
+
+/** `--reserve-flash 64K`: bytes, or with a K (1024) or M (1 048 576) suffix; anything else is BNNC_E093. */
+export function parseBytes(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]i?[bB]?)?\s*$/.exec(text);
+  const unit = m?.[2]?.[0]?.toUpperCase();
+  const n = m ? Number(m[1]) * (unit === 'K' ? 1024 : unit === 'M' ? 1024 * 1024 : 1) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) fail('BNNC_E093', `${flag} '${text}': expected a whole number of bytes, optionally with K or M (e.g. 65536, 64K, 1M)`);
+  return n;
+}
+
+/** The model against the chip minus the reserve; a model that does not fit is BNNC_E091 (flash) or BNNC_E092 (RAM) with the numbers. */
+export function checkFit(fp: Footprint, chip: ChipProfile, reserve: Reserve): Fit {
+  const line = (model: number, size: number, r: number): FitLine => ({ model, chip: size, reserve: r, left: size - r - model });
+  const flash = line(fp.flash.constants + fp.flash.code, chip.flashBytes.value, reserve.flash);
+  const ram = line(fp.ram.staticData + fp.ram.stack, chip.ramBytes.value, reserve.ram);
+  if (reserve.flash >= flash.chip) fail('BNNC_E093', `--reserve-flash ${B(reserve.flash)} leaves nothing of ${chip.name}'s ${B(flash.chip)} of flash`);
+  if (reserve.ram >= ram.chip) fail('BNNC_E093', `--reserve-ram ${B(reserve.ram)} leaves nothing of ${chip.name}'s ${B(ram.chip)} of RAM`);
+  const flashText = `model flash ${B(flash.model)} (constants ${B(fp.flash.constants)} + code ${B(fp.flash.code)}) > ${chip.name} flash ${B(flash.chip)} − reserve ${B(flash.reserve)} = ${B(flash.chip - flash.reserve)}`;
+  const ramText = `model RAM ${B(ram.model)} (static data ${B(fp.ram.staticData)} + stack ${B(fp.ram.stack)}) > ${chip.name} RAM ${B(ram.chip)} − reserve ${B(ram.reserve)} = ${B(ram.chip - ram.reserve)}`;
+  if (flash.left < 0) fail('BNNC_E091', ram.left < 0 ? `${flashText}; and ${ramText}` : flashText);
+  if (ram.left < 0) fail('BNNC_E092', ramText);
+  return { chip: chip.name, flash, ram };
+}
+
+/** One line per memory: "flash 37,640 B of 1,048,576 B − reserve 0 B (1,010,936 B left)". */
+export function formatFit(f: Fit): string {
+  const one = (what: string, l: FitLine) => `${what} ${B(l.model)} of ${f.chip}'s ${B(l.chip)}${l.reserve ? ` − reserve ${B(l.reserve)}` : ''} (${B(l.left)} left)`;
+  return `${one('flash', f.flash)}; ${one('RAM', f.ram)}`;
+}
+
+export interface ChipEstimate {
+  readonly chip: string;
+  readonly clockMHz: number;
+  /** The bench's cycle estimate (zero wait states). */
+  readonly cycles: number;
+  /** Flash wait-state cycles added: wait states × executed instructions, or 0 when a cache hides them or they are unknown. */
+  readonly waitCycles: number;
+  readonly ms: number;
+  /** Active current at the clock (mA) and supply (V), when the profile has both. */
+  readonly currentMA?: number;
+  readonly volts?: number;
+  readonly uJ?: number;
+  readonly notes: readonly string[];
+}
+
+/**
+ * Milliseconds and microjoules of one inference at the chip's default clock f (MHz):
+ *   cycles' = cycles + w·N (w wait states per flash access, N executed instructions: one fetch each, an upper
+ *             bound; w = 0 when a cache or accelerator hides the wait states or the profile does not know them)
+ *   t [ms]  = cycles' / (f · 1000)
+ *   I [mA]  = I_ref · f / f_ref (a current stated at f_ref, scaled linearly), or (µA/MHz) · f / 1000
+ *   E [µJ]  = I [mA] · V [V] · t [ms]      (1 mA · 1 V · 1 ms = 1 µJ)
+ */
+export function estimateOnChip(chip: ChipProfile, run: { cycles: number; instructions: number }): ChipEstimate {
+  const f = chip.clockDefaultMHz.value;
+  const notes: string[] = [];
+  const w = chip.flashWaitStates.value;
+  let waitCycles = 0;
+  if (w === null) notes.push(`flash wait states of ${chip.name} unknown: none added`);
+  else if (chip.flashWaitStates.hiddenByCache) notes.push(`${w} flash wait states at ${f} MHz assumed hidden by the cache`);
+  else waitCycles = w * run.instructions;
+  const ms = (run.cycles + waitCycles) / (f * 1000);
+  const c = chip.activeCurrent.value, v = chip.supplyVolts.value;
+  const currentMA = c === null ? undefined : 'uAPerMHz' in c ? (c.uAPerMHz * f) / 1000 : (c.mA * f) / c.atMHz;
+  if (currentMA === undefined) notes.push(`no active current for ${chip.name}: no µJ`);
+  if (v === null) notes.push(`no supply voltage for ${chip.name}: no µJ`);
+  const uJ = currentMA !== undefined && v !== null ? currentMA * v * ms : undefined;
+  return { chip: chip.name, clockMHz: f, cycles: run.cycles, waitCycles, ms, currentMA, volts: v ?? undefined, uJ, notes };
+}
