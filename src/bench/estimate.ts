@@ -102,3 +102,15 @@ export function estimateOnChip(chip: ChipProfile, run: { cycles: number; instruc
   const uJ = currentMA !== undefined && v !== null ? currentMA * v * ms : undefined;
   return { chip: chip.name, clockMHz: f, cycles: run.cycles, waitCycles, ms, currentMA, volts: v ?? undefined, uJ, notes };
 }
+
+/**
+ * Where a core's cycle table comes from (docs/benchmarks-method.md): none is measured on hardware; only the
+ * Cortex-M3/M4 table is copied from documented cycle counts, the others are derived.
+ */
+export function cycleTableProvenance(core: string, costModel: string): { derived: boolean; text: string } {
+  if (costModel === 'cortex-m3/m4' && /^Cortex-M(3|4F?)$/.test(core)) return { derived: false, text: 'documented Cortex-M3/M4 cycle counts (Arm DDI 0337, TI SWCU192), not measured on hardware' };
+  if (costModel === 'cortex-m3/m4') return { derived: true, text: `derived: the Cortex-M4 table applied to the ${core}, not checked for it` };
+  if (costModel === 'cortex-m0+') return { derived: true, text: 'derived: the Cortex-M0 table minus the M0+ pipeline\'s refill cycle, not checked against Arm DDI 0484' };
+  if (costModel === 'rv32') return { derived: true, text: `derived: the Hazard3 core's timings, not the ${core}'s (Espressif publishes none)` };
+  return { derived: true, text: `no cycle table for ${core}` };
+}
