@@ -43,23 +43,30 @@ export function parseBytes(flag: string, text: string): number {
   return n;
 }
 
-/** The model against the chip minus the reserve; a model that does not fit is BNNC_E091 (flash) or BNNC_E092 (RAM) with the numbers. */
-export function checkFit(fp: Footprint, chip: ChipProfile, reserve: Reserve): Fit {
+/** The model against the chip minus the reserve (a reserve that leaves nothing is BNNC_E093). */
+export function fitOf(fp: Footprint, chip: ChipProfile, reserve: Reserve): Fit {
   const line = (model: number, size: number, r: number): FitLine => ({ model, chip: size, reserve: r, left: size - r - model });
   const flash = line(fp.flash.constants + fp.flash.code, chip.flashBytes.value, reserve.flash);
   const ram = line(fp.ram.staticData + fp.ram.stack, chip.ramBytes.value, reserve.ram);
   if (reserve.flash >= flash.chip) fail('BNNC_E093', `--reserve-flash ${B(reserve.flash)} leaves nothing of ${chip.name}'s ${B(flash.chip)} of flash`);
   if (reserve.ram >= ram.chip) fail('BNNC_E093', `--reserve-ram ${B(reserve.ram)} leaves nothing of ${chip.name}'s ${B(ram.chip)} of RAM`);
+  return { chip: chip.name, flash, ram };
+}
+
+/** fitOf, and a model that does not fit is BNNC_E091 (flash) or BNNC_E092 (RAM) with the numbers. */
+export function checkFit(fp: Footprint, chip: ChipProfile, reserve: Reserve): Fit {
+  const fit = fitOf(fp, chip, reserve);
+  const { flash, ram } = fit;
   const flashText = `model flash ${B(flash.model)} (constants ${B(fp.flash.constants)} + code ${B(fp.flash.code)}) > ${chip.name} flash ${B(flash.chip)} − reserve ${B(flash.reserve)} = ${B(flash.chip - flash.reserve)}`;
   const ramText = `model RAM ${B(ram.model)} (static data ${B(fp.ram.staticData)} + stack ${B(fp.ram.stack)}) > ${chip.name} RAM ${B(ram.chip)} − reserve ${B(ram.reserve)} = ${B(ram.chip - ram.reserve)}`;
   if (flash.left < 0) fail('BNNC_E091', ram.left < 0 ? `${flashText}; and ${ramText}` : flashText);
   if (ram.left < 0) fail('BNNC_E092', ramText);
-  return { chip: chip.name, flash, ram };
+  return fit;
 }
 
 /** One line per memory: "flash 37,640 B of 1,048,576 B − reserve 0 B (1,010,936 B left)". */
 export function formatFit(f: Fit): string {
-  const one = (what: string, l: FitLine) => `${what} ${B(l.model)} of ${f.chip}'s ${B(l.chip)}${l.reserve ? ` − reserve ${B(l.reserve)}` : ''} (${B(l.left)} left)`;
+  const one = (what: string, l: FitLine) => `${what} ${B(l.model)} of ${f.chip}'s ${B(l.chip)}${l.reserve ? ` − reserve ${B(l.reserve)}` : ''} (${l.left < 0 ? `DOES NOT FIT: ${B(-l.left)} over` : `${B(l.left)} left`})`;
   return `${one('flash', f.flash)}; ${one('RAM', f.ram)}`;
 }
 
@@ -113,4 +120,31 @@ export function cycleTableProvenance(core: string, costModel: string): { derived
   if (costModel === 'cortex-m0+') return { derived: true, text: 'derived: the Cortex-M0 table minus the M0+ pipeline\'s refill cycle, not checked against Arm DDI 0484' };
   if (costModel === 'rv32') return { derived: true, text: `derived: the Hazard3 core's timings, not the ${core}'s (Espressif publishes none)` };
   return { derived: true, text: `no cycle table for ${core}` };
+}
+
+/** What `bench --target <chip>` adds to its report. */
+export interface ChipBench {
+  readonly chip: string;
+  readonly description: string;
+  /** Absent when the core was not run or has no cycle table. */
+  readonly estimate?: ChipEstimate;
+  readonly cycleTable?: { readonly derived: boolean; readonly text: string };
+  readonly fit: Fit;
+  /** Profile figures no found source confirms. */
+  readonly unconfirmed: readonly string[];
+}
+
+export function formatChipBench(c: ChipBench): string[] {
+  const out = [`chip ${c.chip} (${c.description}): fit ${formatFit(c.fit)}`];
+  const e = c.estimate;
+  if (e) {
+    const uj = e.uJ === undefined ? 'µJ: —' : `${e.uJ.toFixed(e.uJ < 10 ? 2 : 1)} µJ per inference (estimate: ${e.currentMA!.toFixed(2)} mA at ${e.volts} V)`;
+    out.push(`estimate at ${e.clockMHz} MHz: ${e.ms.toFixed(e.ms < 10 ? 3 : 2)} ms per inference (${Math.round(e.cycles + e.waitCycles).toLocaleString('en-US')} cycles${e.waitCycles ? `, of which ${e.waitCycles.toLocaleString('en-US')} flash wait states` : ''}); ${uj}`);
+    for (const n of e.notes) out.push(`note: ${n}`);
+  } else {
+    out.push('estimate: no ms or µJ (no cycle estimate for this core)');
+  }
+  if (c.cycleTable) out.push(`note: cycle table ${c.cycleTable.text}`);
+  if (c.unconfirmed.length) out.push(`note: profile figures not confirmed by a source (see targets/chips/${c.chip}.json): ${c.unconfirmed.join(', ')}`);
+  return out;
 }

@@ -2,7 +2,7 @@
 // wait states and clock; microjoules from current, voltage and time; the fit check's refusals with the numbers.
 import { describe, expect, it } from 'vitest';
 import type { ChipProfile } from '../../src/backend/chip.js';
-import { checkFit, estimateOnChip, formatFit, parseBytes, type Footprint } from '../../src/bench/estimate.js';
+import { checkFit, cycleTableProvenance, estimateOnChip, fitOf, formatChipBench, formatFit, parseBytes, type Footprint } from '../../src/bench/estimate.js';
 import { CompileError } from '../../src/errors.js';
 
 const src = 'a test profile, not a chip';
@@ -124,5 +124,32 @@ describe('checkFit', () => {
   it('a reserve as large as the memory is BNNC_E093', () => {
     expect(errorOf(() => checkFit(fp(1, 1, 1, 1), chip(), { flash: 1_048_576, ram: 0 })).code).toBe('BNNC_E093');
     expect(errorOf(() => checkFit(fp(1, 1, 1, 1), chip(), { flash: 0, ram: 300_000 })).detail).toContain("--reserve-ram 300,000 B leaves nothing of testchip's 262,144 B of RAM");
+  });
+});
+
+describe('the bench report of a chip', () => {
+  it('fitOf reports a model that does not fit without refusing it (bench shows it, compile refuses)', () => {
+    const f = fitOf({ flash: { constants: 2_000_000, code: 0 }, ram: { staticData: 10, stack: 10 }, notes: [] }, chip(), { flash: 0, ram: 0 });
+    expect(f.flash.left).toBe(1_048_576 - 2_000_000);
+    expect(formatFit(f)).toContain('flash 2,000,000 B of testchip\'s 1,048,576 B (DOES NOT FIT: 951,424 B over)');
+  });
+
+  it('formatChipBench: ms, µJ with current and voltage, the fit, the notes', () => {
+    const c = chip();
+    const lines = formatChipBench({
+      chip: 'testchip', description: 'test', estimate: estimateOnChip(c, { cycles: 640_000, instructions: 500_000 }),
+      cycleTable: cycleTableProvenance('Cortex-M33', 'cortex-m3/m4'), fit: fitOf({ flash: { constants: 100, code: 50 }, ram: { staticData: 80, stack: 460 }, notes: [] }, c, { flash: 0, ram: 0 }),
+      unconfirmed: ['flashWaitStates'],
+    });
+    expect(lines[1]).toBe('estimate at 64 MHz: 10.00 ms per inference (640,000 cycles); 99.0 µJ per inference (estimate: 3.30 mA at 3 V)');
+    expect(lines.join('\n')).toContain('derived: the Cortex-M4 table applied to the Cortex-M33');
+    expect(lines.join('\n')).toContain('not confirmed by a source (see targets/chips/testchip.json): flashWaitStates');
+  });
+
+  it('which cycle tables are derived (docs/benchmarks-method.md)', () => {
+    expect(cycleTableProvenance('Cortex-M4F', 'cortex-m3/m4').derived).toBe(false);
+    expect(cycleTableProvenance('Cortex-M33', 'cortex-m3/m4').derived).toBe(true);
+    expect(cycleTableProvenance('Cortex-M0+', 'cortex-m0+').derived).toBe(true);
+    expect(cycleTableProvenance('RV32IMC', 'rv32').derived).toBe(true);
   });
 });
