@@ -17,6 +17,9 @@ import { modelInputQuant, type InputQuant } from './lower/lower.js';
 import { bench } from './bench/bench.js';
 import { formatBench } from './bench/format.js';
 import { formatInspect, inspectGraph } from './inspect.js';
+import { listChips, loadChip } from './backend/chip.js';
+import { measureFootprint } from './backend/footprint.js';
+import { checkFit, formatFit, parseBytes, type Reserve } from './bench/estimate.js';
 import { printGraph } from './ir/print.js';
 import { buildReport } from './report/report.js';
 import { writeReportFile } from './report/write.js';
@@ -81,6 +84,17 @@ function quantOptions(cmd: Command): Command {
     .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'));
 }
 
+/** With a chip target: what the application keeps of its flash and RAM (docs/targets.md, "Chips"). */
+function reserveOptions(cmd: Command): Command {
+  return cmd
+    .option('--reserve-flash <bytes>', "with a chip: flash kept for the application (bytes, or with K or M)", '0')
+    .option('--reserve-ram <bytes>', "with a chip: RAM kept for the application (bytes, or with K or M)", '0');
+}
+
+function reserveOf(o: { reserveFlash?: string; reserveRam?: string }): Reserve {
+  return { flash: parseBytes('--reserve-flash', o.reserveFlash ?? '0'), ram: parseBytes('--reserve-ram', o.reserveRam ?? '0') };
+}
+
 interface CheckFlags extends ModelFlags {
   data?: string;
   labels?: string;
@@ -116,27 +130,32 @@ export function buildProgram(io: Io): Command {
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
 
-  quantOptions(modelOptions(program.command('compile', { isDefault: true })
+  reserveOptions(quantOptions(modelOptions(program.command('compile', { isDefault: true })
     .description('compile a model into C for a target (the default command: `bnnc model.onnx --target cortex-m4 -o out/`)')
     .argument('<model>', 'ONNX model file')
-    .requiredOption('-t, --target <name>', `target chip (${listTargets().join(', ')})`)
+    .requiredOption('-t, --target <name>', `target core (${listTargets().join(', ')}) or chip (${listChips().join(', ')})`)
     .requiredOption('-o, --output <dir>', 'output folder: bnnc writes only inside it and replaces only its own files (docs/output.md)')
     .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
-    .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder")))
-    .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean }) => {
+    .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder"))))
+    .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
       const target = loadTarget(o.target);
+      const reserve = reserveOf(o);
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
       const lo = loadOptions(o, io);
       const float = loadModel(model, lo);
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
       const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.language === 'c' });
       const files = emitC(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) });
+      // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
+      const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) }) : undefined;
+      const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}`, model });
-      io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.name})\n`);
+      io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.chip ? `${target.chip.name}, core ` : ''}${target.name})\n`);
+      if (fit && footprint) io.out(`fits: ${formatFit(fit)}\n${footprint.notes.map((n) => `note: ${n}\n`).join('')}`);
     });
 
   program.command('targets')
-    .description('list the targets bnnc compiles for')
+    .description('list the cores bnnc compiles for and the chips (targets/chips/) that name one')
     .option('--json', 'print the target descriptions as JSON')
     .action((o: { json?: boolean }) => {
       const targets = listTargets().map((n) => loadTarget(n));
@@ -146,8 +165,10 @@ export function buildProgram(io: Io): Command {
         const runs = { semihost: `${t.emulator?.command} -M ${t.emulator?.machine}`, host: 'native, ASan+UBSan', ts: 'in Node', none: 'compile and size only' }[t.runner];
         return [t.name, t.core, f.join(',') || '-', runs];
       });
-      const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-      io.out(rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c)).join('  ')).join('\n') + '\n');
+      const chips = listChips().map((c) => loadChip(c)).map((c) => [c.name, `chip: ${c.core}`, `${c.clockDefaultMHz.value} MHz, flash ${c.flashBytes.value / 1024} KB, RAM ${c.ramBytes.value / 1024} KB`, c.description]);
+      const all = [...rows, ...chips];
+      const w = [0, 1, 2].map((i) => Math.max(...all.map((r) => r[i].length)));
+      io.out(all.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c)).join('  ')).join('\n') + '\n');
     });
 
   quantOptions(modelOptions(program.command('verify')
@@ -194,21 +215,22 @@ export function buildProgram(io: Io): Command {
       if (report.ran && report.mismatchedVectors > 0) throw new ExitCode(1);
     });
 
-  quantOptions(modelOptions(program.command('bench')
+  reserveOptions(quantOptions(modelOptions(program.command('bench')
     .description('run the generated code on the target\'s emulator and report exact executed instructions, binary MACs, estimated cycles, flash and RAM per layer')
     .argument('<model>', 'ONNX model file')
-    .requiredOption('-t, --target <name>', 'target chip (an emulated one)')
+    .requiredOption('-t, --target <name>', 'target core (an emulated one) or chip: a chip adds estimated ms and µJ per inference and its fit')
     .addOption(new Option('--kernels <variant>', 'kernel variant').choices(['optimized', 'reference']).default('optimized'))
     .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
-    .option('--json', 'print the report as JSON')))
-    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string }) => {
+    .option('--json', 'print the report as JSON'))))
+    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string; reserveFlash?: string; reserveRam?: string }) => {
       const target = loadTarget(o.target);
+      const reserve = reserveOf(o);
       const lo = loadOptions(o, io);
       const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
       const timeoutMs = positiveInt('--timeout', o.timeout);
       let report;
       try {
-        report = bench(lowered, target, { kernels: o.kernels, timeoutMs });
+        report = bench(lowered, target, { kernels: o.kernels, timeoutMs, reserve });
       } catch (e) {
         if (!(e instanceof ToolchainError)) throw e;
         io.err(`bnnc: bench could not run on ${target.name}: ${(e as Error).message}\n`);

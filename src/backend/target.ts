@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fail } from '../errors.js';
 import SCHEMA from './target.schema.json' with { type: 'json' };
+import { listChips, resolveTarget, type ChipProfile } from './chip.js';
 
 /** ISA features: what the kernels may use. The schema says which are read and which are descriptive. */
 export interface TargetFeatures {
@@ -77,6 +78,8 @@ export interface Target {
   /** The bench's cycle cost table, or null (instructions only). */
   readonly costModel: CostModel | null;
   readonly note?: string;
+  /** Set when `--target` named a chip (targets/chips/): the chip this core target stands for. */
+  readonly chip?: ChipProfile;
 }
 
 export const TARGETS_DIR = fileURLToPath(new URL('../../targets/', import.meta.url));
@@ -106,8 +109,10 @@ function describe(e: ErrorObject): string {
 /** Loads and validates targets/<name>.json (or `dir`/<name>.json); a bad file is BNNC_E060 naming the file and field. */
 export function loadTarget(name: string, dir: string = TARGETS_DIR): Target {
   const known = listTargets(dir);
+  // a chip (targets/chips/): its core target plus the chip (src/backend/chip.ts)
+  if (dir === TARGETS_DIR && !known.includes(name) && listChips().includes(name)) return resolveTarget(name, { list: listTargets, load: (n) => loadTarget(n) });
   if (!known.includes(name)) {
-    fail('BNNC_E019', `unknown target '${name}'; known targets: ${known.join(', ')}`);
+    fail('BNNC_E019', `unknown target '${name}'; known targets: ${known.join(', ')}; chips: ${listChips().join(', ')}`);
   }
   const file = join(dir, `${name}.json`);
   let data: unknown;

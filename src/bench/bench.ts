@@ -18,6 +18,7 @@ import { tensor } from '../ir/tensor.js';
 import type { Graph, Tensor } from '../ir/types.js';
 import { disassemble, estimateCycles } from './cycles.js';
 import { buildPlugin, runCounted } from './plugin.js';
+import { benchChip, type ChipBench, type Reserve } from './estimate.js';
 
 export interface BenchOptions {
   readonly prefix?: string;
@@ -31,6 +32,8 @@ export interface BenchOptions {
   readonly timeoutMs?: number;
   /** Count executions per address for the cycle estimate (slower); default true where a cost table exists. */
   readonly estimate?: boolean;
+  /** With a chip target: flash and RAM kept for the application in its fit (default none). */
+  readonly reserve?: Reserve;
 }
 
 export interface BenchLayer {
@@ -87,6 +90,8 @@ export interface BenchReport {
   /** The per-core cost table used, or null (instructions only). */
   cycleModel: CostModel | null;
   notes: string[];
+  /** With a chip target (`--target nrf52840`): its fit and the ms/µJ estimates (src/bench/estimate.ts). */
+  chip?: ChipBench;
 }
 
 const BINARY = new Set(['XnorConv', 'XnorConvThreshold', 'XnorConvFast', 'XnorConvGrouped']);
@@ -144,8 +149,14 @@ export function benchInput(g: Graph, seed = 1): Tensor {
   return tensor(t.dtype, t.shape, vals);
 }
 
-/** Builds, runs once under the emulator with exact counts, and reports (see BenchReport). */
+/** Builds, runs once under the emulator with exact counts, and reports (see BenchReport); a chip adds its estimates. */
 export function bench(lowered: Graph, target: Target, opts: BenchOptions = {}): BenchReport {
+  const report = benchCore(lowered, target, opts);
+  if (target.chip) report.chip = benchChip(target.chip, target.core, report, opts.reserve ?? { flash: 0, ram: 0 });
+  return report;
+}
+
+function benchCore(lowered: Graph, target: Target, opts: BenchOptions): BenchReport {
   const kernels = opts.kernels ?? 'optimized';
   const prefix = opts.prefix ?? 'bnn_model';
   const dir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'bnnc-bench-'));

@@ -2,7 +2,7 @@
 // and how many milliseconds and microjoules one inference takes at the chip's clock (estimates; method in
 // docs/benchmarks-method.md, "Milliseconds and microjoules on a chip").
 import { fail } from '../errors.js';
-import type { ChipProfile } from '../backend/chip.js';
+import { unconfirmedFigures, type ChipProfile } from '../backend/chip.js';
 
 /** The model's memory: flash = constants + code, RAM = static data (arena, other model data) + stack. */
 export interface Footprint {
@@ -132,6 +132,34 @@ export interface ChipBench {
   readonly fit: Fit;
   /** Profile figures no found source confirms. */
   readonly unconfirmed: readonly string[];
+  readonly notes: readonly string[];
+}
+
+/** The bench report's measurements as they enter the chip figures. */
+export interface BenchFigures {
+  readonly ran: boolean;
+  readonly total: { readonly instructions?: number; readonly cyclesEstimate?: number };
+  readonly cycleModel: string | null;
+  readonly flash: { readonly weights: number; readonly thresholds: number; readonly otherConst: number; readonly code: number };
+  readonly ram: { readonly staticData: number; readonly stack?: number };
+}
+
+/** `bench --target <chip>`: the fit from the bench's own build and painted stack, and ms/µJ from its cycle estimate. */
+export function benchChip(chip: ChipProfile, core: string, r: BenchFigures, reserve: Reserve): ChipBench {
+  const notes: string[] = [];
+  if (r.ram.stack === undefined) notes.push('stack not measured (the code did not run): RAM counts the static data only');
+  const fp: Footprint = {
+    flash: { constants: r.flash.weights + r.flash.thresholds + r.flash.otherConst, code: r.flash.code },
+    ram: { staticData: r.ram.staticData, stack: r.ram.stack ?? 0 },
+    notes,
+  };
+  const t = r.total;
+  const estimate = r.ran && t.cyclesEstimate !== undefined && t.instructions !== undefined
+    ? estimateOnChip(chip, { cycles: t.cyclesEstimate, instructions: t.instructions }) : undefined;
+  return {
+    chip: chip.name, description: chip.description, estimate, fit: fitOf(fp, chip, reserve),
+    cycleTable: r.cycleModel ? cycleTableProvenance(core, r.cycleModel) : undefined, unconfirmed: unconfirmedFigures(chip), notes,
+  };
 }
 
 export function formatChipBench(c: ChipBench): string[] {
@@ -145,6 +173,7 @@ export function formatChipBench(c: ChipBench): string[] {
     out.push('estimate: no ms or µJ (no cycle estimate for this core)');
   }
   if (c.cycleTable) out.push(`note: cycle table ${c.cycleTable.text}`);
+  for (const n of c.notes) out.push(`note: ${n}`);
   if (c.unconfirmed.length) out.push(`note: profile figures not confirmed by a source (see targets/chips/${c.chip}.json): ${c.unconfirmed.join(', ')}`);
   return out;
 }

@@ -1,5 +1,6 @@
 // Text rendering of a BenchReport: one row per layer, a total row, flash and RAM lines (markdown table).
 import type { BenchReport } from './bench.js';
+import { formatChipBench } from './estimate.js';
 
 const int = (v: number | undefined) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
 const dec = (v: number | undefined, d = 2) => (v === undefined ? '—' : v.toFixed(d));
@@ -19,6 +20,7 @@ export function formatBench(r: BenchReport): string {
   out.push(`binary layers: ${int(t.binaryLayerInstructions)} instructions for ${int(t.binaryMacs)} binary MACs (${dec(t.instructionsPer32BinaryMacs)} per 32)`);
   out.push(`flash: ${int(r.flash.total)} B = weights ${int(r.flash.weights)} + thresholds ${int(r.flash.thresholds)} + other constants ${int(r.flash.otherConst)} + code ${int(r.flash.code)}`);
   out.push(`RAM: arena ${int(r.ram.arena)} B${r.ram.arenaLowerBound === undefined ? '' : ` (lower bound ${int(r.ram.arenaLowerBound)} B: the values live at once)`}, model data ${int(r.ram.staticData)} B, stack ${int(r.ram.stack)} B (painted), peak ${int(r.ram.peak)} B`);
+  if (r.chip) out.push(...formatChipBench(r.chip));
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }

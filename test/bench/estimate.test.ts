@@ -139,7 +139,7 @@ describe('the bench report of a chip', () => {
     const lines = formatChipBench({
       chip: 'testchip', description: 'test', estimate: estimateOnChip(c, { cycles: 640_000, instructions: 500_000 }),
       cycleTable: cycleTableProvenance('Cortex-M33', 'cortex-m3/m4'), fit: fitOf({ flash: { constants: 100, code: 50 }, ram: { staticData: 80, stack: 460 }, notes: [] }, c, { flash: 0, ram: 0 }),
-      unconfirmed: ['flashWaitStates'],
+      unconfirmed: ['flashWaitStates'], notes: [],
     });
     expect(lines[1]).toBe('estimate at 64 MHz: 10.00 ms per inference (640,000 cycles); 99.0 µJ per inference (estimate: 3.30 mA at 3 V)');
     expect(lines.join('\n')).toContain('derived: the Cortex-M4 table applied to the Cortex-M33');
