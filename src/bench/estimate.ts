@@ -111,15 +111,16 @@ export function estimateOnChip(chip: ChipProfile, run: { cycles: number; instruc
 }
 
 /**
- * Where a core's cycle table comes from (docs/benchmarks-method.md): none is measured on hardware; only the
- * Cortex-M3/M4 table is copied from documented cycle counts, the others are derived.
+ * Where a cycle table comes from (docs/benchmarks-method.md): none is measured on hardware; the Cortex-M3/M4
+ * table is documented counts, and derived for the other cores that use it (Cortex-M33); the others are derived.
  */
-export function cycleTableProvenance(core: string, costModel: string): { derived: boolean; text: string } {
-  if (costModel === 'cortex-m3/m4' && /^Cortex-M(3|4F?)$/.test(core)) return { derived: false, text: 'documented Cortex-M3/M4 cycle counts (Arm DDI 0337, TI SWCU192), not measured on hardware' };
-  if (costModel === 'cortex-m3/m4') return { derived: true, text: `derived: the Cortex-M4 table applied to the ${core}, not checked for it` };
-  if (costModel === 'cortex-m0+') return { derived: true, text: 'derived: the Cortex-M0 table minus the M0+ pipeline\'s refill cycle, not checked against Arm DDI 0484' };
-  if (costModel === 'rv32') return { derived: true, text: `derived: the Hazard3 core's timings, not the ${core}'s (Espressif publishes none)` };
-  return { derived: true, text: `no cycle table for ${core}` };
+export function cycleTableProvenance(costModel: string): string {
+  const text: Record<string, string> = {
+    'cortex-m3/m4': 'Cortex-M3/M4: documented counts (Arm DDI 0337, TI SWCU192), not measured on hardware; derived (unchecked) for the other cores that use it, the Cortex-M33',
+    'cortex-m0+': "Cortex-M0+: derived (the Cortex-M0 table minus the M0+ pipeline's refill cycle), not checked against Arm DDI 0484",
+    'rv32': "RV32: derived (the Hazard3 core's timings; Espressif publishes none for the ESP32-C3)",
+  };
+  return text[costModel] ?? `${costModel}: see docs/benchmarks-method.md`;
 }
 
 /** What `bench --target <chip>` adds to its report. */
@@ -128,7 +129,8 @@ export interface ChipBench {
   readonly description: string;
   /** Absent when the core was not run or has no cycle table. */
   readonly estimate?: ChipEstimate;
-  readonly cycleTable?: { readonly derived: boolean; readonly text: string };
+  /** Where the core's cycle table comes from (derived or documented; none measured). */
+  readonly cycleTable?: string;
   readonly fit: Fit;
   /** Profile figures no found source confirms. */
   readonly unconfirmed: readonly string[];
@@ -158,7 +160,7 @@ export function benchChip(chip: ChipProfile, core: string, r: BenchFigures, rese
     ? estimateOnChip(chip, { cycles: t.cyclesEstimate, instructions: t.instructions }) : undefined;
   return {
     chip: chip.name, description: chip.description, estimate, fit: fitOf(fp, chip, reserve),
-    cycleTable: r.cycleModel ? cycleTableProvenance(core, r.cycleModel) : undefined, unconfirmed: unconfirmedFigures(chip), notes,
+    cycleTable: r.cycleModel ? `${cycleTableProvenance(r.cycleModel)} (used here for the ${core})` : undefined, unconfirmed: unconfirmedFigures(chip), notes,
   };
 }
 
@@ -172,7 +174,7 @@ export function formatChipBench(c: ChipBench): string[] {
   } else {
     out.push('estimate: no ms or µJ (no cycle estimate for this core)');
   }
-  if (c.cycleTable) out.push(`note: cycle table ${c.cycleTable.text}`);
+  if (c.cycleTable) out.push(`note: cycle table ${c.cycleTable}`);
   for (const n of c.notes) out.push(`note: ${n}`);
   if (c.unconfirmed.length) out.push(`note: profile figures not confirmed by a source (see targets/chips/${c.chip}.json): ${c.unconfirmed.join(', ')}`);
   return out;
