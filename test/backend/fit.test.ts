@@ -67,4 +67,16 @@ describe('fit on chips', () => {
       expect(errorOf(() => checkFit(fp, t.chip!, reserve)).code).toBe('BNNC_E091');
     }
   });
+
+  it('without the cross compiler: the constant bytes, the arena and the stack bound, and a note saying so', () => {
+    const t = resolveTarget('rp2040', CORES);
+    const missing = { ...t, compiler: { ...t.compiler, cc: 'bnnc-no-such-cc' } };
+    const g = buildNet({ seed: 3, c0: 1, h: 8, layers: [{ m: 32, k: 3, s: 1, pad: 1 }], dense: 4 });
+    const fp = measureFootprint(g, missing);
+    // constants: 32 filters of 9 taps (first layer, packed ±1 weights or int8) and 4 × 2048 dense weight bits at least
+    expect(fp.flash.constants).toBeGreaterThanOrEqual(4 * 32 * 8 * 8 / 8);
+    expect(fp.flash.code).toBe(0);
+    expect(fp.ram.stack).toBe(STACK_BOUND_BYTES);
+    expect(fp.notes.join()).toMatch(/bnnc-no-such-cc unavailable .*constants only/);
+  });
 });
