@@ -65,4 +65,13 @@ describe('chips on the command line', () => {
     expect(r.out).toMatch(/chip nrf52840 .*: fit flash [\d,]+ B of nrf52840's 1,048,576 B/);
     expect(r.out).toContain('not confirmed by a source');
   });
+
+  it('verify --target rp2040 runs the Cortex-M0+ code under its emulator', async () => {
+    const t = loadTarget('rp2040');
+    if (!available(`${t.compiler.cc} and ${t.emulator!.command}`, hasTool(t.compiler.cc) && hasTool(t.emulator!.command))) return;
+    const r = await cli('verify', MLP, '--target', 'rp2040', '--input-scale', '1/255', '--random', '3');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^cortex-m0plus: 3 vectors, every output bit-exact/);
+  });
 });
