@@ -1,6 +1,7 @@
 // The model's flash and RAM for the fit check: the emitted C compiled with the target's cross compiler
 // (section sizes; -fstack-usage and the call graph for the worst stack chain from <prefix>_run), or, without
 // that compiler, the constant bytes and the arena with the stack bound asserted on every target.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,15 +33,15 @@ export function measureFootprint(lowered: Graph, target: Target, opts: Footprint
     const files = emitC(lowered, target, { prefix, kernels: opts.kernels, inputQuant: opts.inputQuant });
     for (const [name, text] of files) writeFileSync(join(dir, name), text);
     const c = `${model.prefix}.c`;
-    try {
-      exec(target.compiler.cc, [...cflags(target, ['-fstack-usage', '-fcallgraph-info=su']), '-c', c, '-o', `${model.prefix}.o`], { cwd: dir, what: `compiling ${c} for ${target.name}` });
-    } catch (e) {
+    if (!installed(target.compiler.cc)) {
       return {
         flash: { constants, code: 0 },
         ram: { staticData: model.arenaBytes, stack: STACK_BOUND_BYTES },
-        notes: [`${target.compiler.cc} unavailable (${(e as Error).message.split('\n')[0]}): flash counts the constants only (no code), RAM the arena plus the ${STACK_BOUND_BYTES}-byte stack bound`],
+        notes: [`${target.compiler.cc} is not installed: flash counts the constants only (no code), RAM the arena plus the ${STACK_BOUND_BYTES}-byte stack bound`],
       };
     }
+    // a failing or hanging compile is the toolchain's error (exit 3), not a reason to guess
+    exec(target.compiler.cc, [...cflags(target, ['-fstack-usage', '-fcallgraph-info=su']), '-c', c, '-o', `${model.prefix}.o`], { cwd: dir, what: `compiling ${c} for ${target.name}` });
     const sizes = sectionSizes(target, `${model.prefix}.o`, dir);
     const chain = worstChain(parseCallGraph(readFileSync(join(dir, `${model.prefix}.ci`), 'utf8')), `${model.prefix}_run`);
     return {
@@ -50,5 +51,15 @@ export function measureFootprint(lowered: Graph, target: Target, opts: Footprint
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether a program can be started (ENOENT: not installed or not on PATH). */
+function installed(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore', timeout: 30_000 });
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code !== 'ENOENT';
   }
 }
