@@ -47,7 +47,7 @@ export function measureFootprint(lowered: Graph, target: Target, opts: Footprint
     return {
       flash: { constants, code: sizes.text + sizes.data - constants },
       ram: { staticData: sizes.data + sizes.bss, stack: chain.bytes },
-      notes: [`flash and RAM from ${target.compiler.cc} (${target.name}); stack: the worst chain from ${model.prefix}_run (${chain.chain.join(' → ')}), the caller's frame not included`],
+      notes: [`flash and RAM from ${target.compiler.cc} (${target.name}); stack: the worst chain from ${model.prefix}_run (${chain.chain.join(' → ')}), the caller's frame not included`, ...(target.note ? [target.note] : [])],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
