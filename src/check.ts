@@ -5,7 +5,7 @@ import { fail } from './errors.js';
 import { normAxis, sizeOf, tensor } from './ir/tensor.js';
 import type { Graph, Tensor } from './ir/types.js';
 import { run } from './interp/run.js';
-import type { InputQuant } from './lower/lower.js';
+import type { InputQuant } from './ir/types.js';
 import { unpackBits } from './numeric/bits.js';
 
 export interface CheckSample {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { fail } from '../errors.js';
 import type { Graph } from '../ir/types.js';
-import type { InputQuant } from '../lower/lower.js';
+import type { InputQuant } from '../ir/types.js';
 import { buildCModel, type CModel } from './c-data.js';
 import type { ConstArray } from '../ops/c-layer.js';
 import { cArrayBody, hex32 } from './c-literals.js';

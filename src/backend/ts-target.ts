@@ -10,7 +10,7 @@ import { Node as TsNode, Project, SyntaxKind, VariableDeclarationKind, type Writ
 import { bug, fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor } from '../ir/types.js';
-import type { InputQuant } from '../lower/lower.js';
+import type { InputQuant } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
 import type { KernelArg } from '../ops/types.js';
 

@@ -40,6 +40,17 @@ export interface ValueInfo {
   readonly type: TensorType;
 }
 
+/**
+ * How the firmware's raw integer input maps to the model's float input: x = (q − zero_point) · scale / divisor
+ * (a scale written as a fraction such as 1/255 is a division, rounded once as pixel / 255 is in float32).
+ */
+export interface InputQuant {
+  readonly dtype: 'uint8' | 'int8';
+  readonly scale: number;
+  readonly divisor: number;
+  readonly zeroPoint: number;
+}
+
 export interface Graph {
   readonly name: string;
   readonly inputs: readonly ValueInfo[];
@@ -51,4 +62,9 @@ export interface Graph {
   readonly types: ReadonlyMap<string, TensorType>;
   /** The default-domain opset the model was written against. */
   readonly opset: number;
+  /**
+   * Lowered graphs: how raw input maps to the float model's input (declared, or the model's own 8-bit input
+   * Quant), which back ends state in the generated API. Absent: the model takes its integers as they are.
+   */
+  readonly inputQuant?: InputQuant;
 }

@@ -15,9 +15,28 @@
 // - XnorConv weights: [M, KH, KW, Cgw] int32, Cg = C/group channels per group, Cgw = ceil(Cg/32); channel j
 //   of output m's group is bit (j & 31) of word (j >> 5) of the tap's word row (each group packed alone,
 //   starting at bit 0, even when g·Cg is not a multiple of 32).
+//
+// Below the IR (imports nothing of it): a packed tensor is the plain record `Words`, which an IR `Tensor`
+// of dtype 'int32' satisfies as it is.
 import { bug } from '../errors.js';
-import { sizeOf, tensor } from '../ir/tensor.js';
-import type { Tensor } from '../ir/types.js';
+
+/** Packed words with their shape: structurally an IR int32 `Tensor`. */
+export interface Words {
+  readonly dtype: 'int32';
+  readonly shape: readonly number[];
+  readonly data: Int32Array;
+}
+
+/** A packed tensor as read back (any IR tensor; checked to be int32). */
+export interface WordsLike {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+function words(shape: readonly number[]): Words {
+  return { dtype: 'int32', shape, data: new Int32Array(shape.reduce((a, d) => a * d, 1)) };
+}
 
 /** Words per pixel for `channels` channels: ceil(channels / 32). */
 export function wordsFor(channels: number): number {
@@ -47,11 +66,11 @@ export function getBit(words: ArrayLike<number>, index: number): number {
  * Packs values of shape [..., C] (NHWC for activations) into an int32 tensor of shape [..., ceil(C/32)]:
  * bit 1 where v < 0, else 0; tail bits 0.
  */
-export function packBits(values: ArrayLike<number>, shape: readonly number[]): Tensor {
-  bug(shape.length >= 1 && values.length === sizeOf(shape), `packBits: ${values.length} values for shape [${shape}]`);
+export function packBits(values: ArrayLike<number>, shape: readonly number[]): Words {
+  bug(shape.length >= 1 && values.length === shape.reduce((a, d) => a * d, 1), `packBits: ${values.length} values for shape [${shape}]`);
   const c = shape[shape.length - 1], cw = wordsFor(c);
   const rows = c === 0 ? 0 : values.length / c;
-  const out = tensor('int32', [...shape.slice(0, -1), cw]);
+  const out = words([...shape.slice(0, -1), cw]);
   const d = out.data;
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < c; j++) if (values[r * c + j] < 0) d[r * cw + (j >>> 5)] |= 1 << (j & 31);
@@ -60,7 +79,7 @@ export function packBits(values: ArrayLike<number>, shape: readonly number[]): T
 }
 
 /** The ±1 values of a packed tensor [..., Cw] holding `channels` channels, as [..., channels] row-major. */
-export function unpackBits(t: Tensor, channels: number): Int8Array {
+export function unpackBits(t: WordsLike, channels: number): Int8Array {
   const cw = t.shape[t.shape.length - 1];
   bug(t.dtype === 'int32' && cw === wordsFor(channels), `unpackBits: ${t.dtype}[${t.shape}] does not hold ${channels} channels`);
   const rows = cw === 0 ? 0 : t.data.length / cw;
@@ -75,10 +94,10 @@ export function unpackBits(t: Tensor, channels: number): Int8Array {
  * Packs conv weights given in ONNX layout [M, Cg, KH, KW] (any sign; v < 0 → bit 1) into [M, KH, KW, Cgw]:
  * the word row of tap (kh, kw) of output m holds its Cg input channels. A dense layer is KH = KW = 1.
  */
-export function packWeights(w: ArrayLike<number>, m: number, cg: number, kh: number, kw: number): Tensor {
+export function packWeights(w: ArrayLike<number>, m: number, cg: number, kh: number, kw: number): Words {
   bug(w.length === m * cg * kh * kw, `packWeights: ${w.length} values for [${m},${cg},${kh},${kw}]`);
   const cgw = wordsFor(cg);
-  const out = tensor('int32', [m, kh, kw, cgw]);
+  const out = words([m, kh, kw, cgw]);
   const d = out.data;
   for (let mi = 0; mi < m; mi++) {
     for (let j = 0; j < cg; j++) {

@@ -10,7 +10,7 @@ import type { AttrSpec, OpDef } from '../ops/types.js';
 import {
   ATTR, type AttributeProto, decodeModel, type FunctionProto, type ModelProto, type NodeProto, toNumber, type ValueInfoProto,
 } from './proto.js';
-import { checkFiniteOperands } from './finite.js';
+import { checkFiniteOperands } from '../ops/finite.js';
 import { expandedSize, inlineFunction, MAX_NODES, NameSource } from './functions.js';
 import { sortTopologically } from './toposort.js';
 import { checkDims, DEFAULT_MAX_TENSOR_BYTES, dtypeOfElem, tensorFromProto } from './tensor-proto.js';

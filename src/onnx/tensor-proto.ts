@@ -4,11 +4,10 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, stat
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { CompileError, fail, type Where } from '../errors.js';
 import { allocData, sizeOf } from '../ir/tensor.js';
+import { BYTES_PER, checkDims, DEFAULT_MAX_TENSOR_BYTES, firstNonFinite } from '../ir/limits.js';
 import type { DType, Tensor } from '../ir/types.js';
 import { ELEM, type TensorProto, toNumber } from './proto.js';
 
-/** The default largest tensor (--max-tensor-bytes): 1 GiB. */
-export const DEFAULT_MAX_TENSOR_BYTES = 2 ** 30;
 
 export interface TensorLoadOptions {
   /** Folder of the model file; external data must resolve inside it. Undefined: external data refused. */
@@ -23,9 +22,6 @@ const ELEM_TO_DTYPE: Readonly<Record<number, DType>> = {
 };
 const ELEM_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(ELEM).map(([k, v]) => [v, k]));
 
-export const BYTES_PER: Readonly<Record<DType, number>> = {
-  float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, int64: 8, bool: 1,
-};
 
 export function dtypeOfElem(elem: number, where: Where): DType {
   const d = ELEM_TO_DTYPE[elem];
@@ -33,23 +29,6 @@ export function dtypeOfElem(elem: number, where: Where): DType {
     fail('BNNC_E010', `element type ${ELEM_NAMES[elem] ?? elem} is not supported (supported: float32, float64, int8, uint8, int16, uint16, int32, int64, bool)`, where);
   }
   return d;
-}
-
-/**
- * Checks dimensions before anything is allocated: each a non-negative integer (BNNC_E022), the whole no
- * larger than `maxBytes` (BNNC_E016). Returns the element count.
- */
-export function checkDims(dims: readonly number[], dtype: DType, maxBytes: number, where: Where): number {
-  for (const d of dims) {
-    if (!Number.isInteger(d) || d < 0) fail('BNNC_E022', `dimension ${d} in [${dims}]: dimensions are non-negative integers`, where);
-  }
-  if (dims.includes(0)) return 0;
-  // a double product: inexact past 2^53 (and Infinity past 1e308), but then far above any limit
-  const bytes = dims.reduce((a, d) => a * d, BYTES_PER[dtype]);
-  if (bytes > maxBytes) {
-    fail('BNNC_E016', `[${dims}] of ${dtype} needs ${bytes > 2 ** 53 ? 'more than 2^53' : bytes} bytes; the limit is ${maxBytes} (--max-tensor-bytes)`, where);
-  }
-  return bytes / BYTES_PER[dtype];
 }
 
 /** `where` names the place in diagnostics (an attribute's node); by default the tensor's own name. */
@@ -83,14 +62,6 @@ export function tensorFromProto(t: TensorProto, opts: TensorLoadOptions, at?: Wh
   for (let i = 0; i < n; i++) data[i] = toNumber(typed[i]);
   if (dtype === 'float32') for (let i = 0; i < n; i++) data[i] = Math.fround(data[i]);
   return { dtype, shape: dims, data };
-}
-
-/** Index and value of the first NaN or infinity in a float tensor, if any. */
-export function firstNonFinite(t: Tensor): [number, number] | undefined {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') return undefined;
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return [i, d[i]];
-  return undefined;
 }
 
 function typedField(t: TensorProto, dtype: DType): ArrayLike<unknown> {
@@ -179,4 +150,4 @@ function readExternal(t: TensorProto, want: number, opts: TensorLoadOptions, whe
   }
 }
 
-export { sizeOf };
+export { sizeOf, BYTES_PER, checkDims, DEFAULT_MAX_TENSOR_BYTES, firstNonFinite };

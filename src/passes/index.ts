@@ -6,6 +6,7 @@
 import { bug } from '../errors.js';
 import type { Graph } from '../ir/types.js';
 import { verifyGraph } from '../ir/verify.js';
+import { lookupOp } from '../ops/index.js';
 import { inferAndFold } from './infer-and-fold.js';
 import { conv1dAs2d } from './conv1d-as-2d.js';
 import { dropZeroPad } from './drop-zero-pad.js';
@@ -63,6 +64,7 @@ export function runPipeline(g: Graph, passes: readonly Pass[], opts: PipelineOpt
       const next = pass.run(g, opts);
       if (next === g) break;
       verifyGraph(next, pass.name);
+      for (const n of next.nodes) bug(lookupOp(n.domain, n.op), `after ${pass.name}: node '${n.name}' has unregistered op ${n.domain}::${n.op}`);
       opts.after?.(pass.name, next);
       g = next;
       bug(++rounds < limit, `pass '${pass.name}' did not settle after ${limit} rounds`);

@@ -4,13 +4,12 @@
 // `Shape` folds from its input's static type alone. Folded nodes become initializers. Every inferred
 // output is checked against the tensor size limit before anything is evaluated (a Reshape, Concat or
 // broadcast can ask for an absurd shape), and folded constants feeding weights or scales must be finite.
-import { fail } from '../errors.js';
-import { checkFiniteOperands } from '../onnx/finite.js';
-import { checkDims, DEFAULT_MAX_TENSOR_BYTES } from '../onnx/tensor-proto.js';
+import { bug } from '../errors.js';
+import { DEFAULT_MAX_TENSOR_BYTES } from '../ir/limits.js';
 import { sameShape, shapeText, tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor, TensorType } from '../ir/types.js';
-import { lookupOp } from '../ops/index.js';
-import { bug } from '../errors.js';
+import { checkFiniteOperands } from '../ops/finite.js';
+import { inferNode } from '../ops/infer.js';
 
 /** Ops whose result depends only on their inputs' static types. */
 const TYPE_ONLY = new Set(['Shape']);
@@ -33,31 +32,11 @@ export function inferAndFold(graph: Graph, opts: InferOptions = {}): Graph {
   let changed = false;
 
   for (const node of graph.nodes) {
-    const def = lookupOp(node.domain, node.op);
-    bug(def, `no op definition for ${node.domain}::${node.op}`);
-    const where = { node: node.name, op: node.op };
-    const present = node.inputs.filter((s) => s !== '').length;
-    if (node.inputs.length < def.inputs.min || node.inputs.length > def.inputs.max || present < Math.min(def.inputs.min, 1)) {
-      fail('BNNC_E007', `has ${node.inputs.length} inputs; ${node.op} takes ${def.inputs.min === def.inputs.max ? def.inputs.min : `${def.inputs.min} to ${def.inputs.max}`}`, where);
-    }
-    if (node.outputs.length < def.outputs.min || node.outputs.length > def.outputs.max) {
-      fail('BNNC_E007', `has ${node.outputs.length} outputs; ${node.op} gives ${def.outputs.min} to ${def.outputs.max}`, where);
-    }
     const inTypes = node.inputs.map((s) => (s === '' ? undefined : types.get(s)));
-    node.inputs.forEach((s, i) => bug(s === '' || inTypes[i], `type of '${s}' unknown at '${node.name}'`));
-    const consts = node.inputs.map((s) => (s === '' ? undefined : initializers.get(s)));
+    const inferred = inferNode(node, (s) => types.get(s), (s) => initializers.get(s), graph.opset, maxBytes);
+    const def = inferred.def;
+    node.outputs.forEach((o, k) => { if (o !== '') types.set(o, inferred.types[k]!); });
     const ctx = { node, attrs: node.attrs, opset: graph.opset };
-    const outTypes = def.infer(ctx, inTypes, consts);
-    node.outputs.forEach((o, k) => {
-      if (o === '') return;
-      const t = outTypes[k];
-      bug(t, `${node.op} gave no type for output ${k}`);
-      if (t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-        fail('BNNC_E009', `output shape ${shapeText(t.shape)} is not valid`, { ...where, tensor: o });
-      }
-      checkDims(t.shape, t.dtype, maxBytes, { ...where, tensor: o });
-      types.set(o, t);
-    });
 
     const allConst = node.inputs.every((s) => s === '' || initializers.has(s));
     const typeOnly = TYPE_ONLY.has(node.op) && node.domain === '';

@@ -2,7 +2,7 @@
 // or an infinity there is a broken export (FINN MultiThreshold tables are not listed: ±inf are legal there).
 import { fail } from '../errors.js';
 import type { Node, Tensor } from '../ir/types.js';
-import { firstNonFinite } from './tensor-proto.js';
+import { firstNonFinite } from '../ir/limits.js';
 
 /** Ops (IR domain::op) whose constant float operands must all be finite. */
 export const FINITE_OPERAND_OPS: ReadonlySet<string> = new Set([
