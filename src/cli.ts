@@ -145,9 +145,9 @@ export function buildProgram(io: Io): Command {
       const float = loadModel(model, lo);
       const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
       const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.language === 'c' });
-      const files = emitC(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) });
+      const files = emitC(lowered, target, { prefix: o.prefix });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
-      const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix, inputQuant: effectiveQuant(inputQuant, float) }) : undefined;
+      const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix }) : undefined;
       const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}`, model });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.chip ? `${target.chip.name}, core ` : ''}${target.name})\n`);

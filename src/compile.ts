@@ -1,22 +1,81 @@
-// The compiler's driver, one screen: load (decode → import → infer-and-fold), then (later stages) lower
-// and emit. Pure functions of their inputs; only src/cli.ts touches argv, files and exit codes.
+// The compiler's driver, one screen: load (decode → import → passes) → lower (normalize → binarize) →
+// emit (a back end's files). Pure functions of their inputs apart from reading the model file; only
+// src/cli.ts touches argv, writes files and sets exit codes. The library entry is src/index.ts.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { emitC, loadTarget, type Target } from './backend/index.js';
+import type { KernelVariant } from './backend/kernels.js';
 import { fail } from './errors.js';
-import { float32Problem, numberOption } from './data/numbers.js';
-import type { Graph } from './ir/types.js';
+import type { Graph, InputQuant } from './ir/types.js';
+import { lowerGraph } from './lower/lower.js';
 import { importModelBytes, type ImportOptions } from './onnx/import.js';
-import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
 import { binarizeWeights } from './passes/binarize-weights.js';
-import { type InputQuant, lowerGraph } from './lower/lower.js';
+import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
 import { portableMath } from './passes/portable-math.js';
+
+export { parseInputQuant } from './input-quant.js';
 
 /** ONNX's protobuf format caps a model file at 2 GiB. */
 export const MAX_MODEL_BYTES = 2 ** 31;
 
+/** A model: the path of an .onnx file (external data resolves beside it), or its bytes. */
+export type ModelSource = string | Uint8Array;
+
 export interface LoadOptions extends Omit<ImportOptions, 'modelDir'>, PipelineOptions {
   /** Latent float weights to binarize XNOR-Net style: 'all' or node names. */
   readonly binarizeWeights?: 'all' | readonly string[];
+}
+
+export interface LowerOptions extends PipelineOptions {
+  /** How raw integer input maps to a float model input; default: the model's own 8-bit input Quant. */
+  readonly inputQuant?: InputQuant;
+  /** false keeps the engine's Math.exp/Math.log for Softmax (the `ts` target runs in the same engine). */
+  readonly portableMath?: boolean;
+}
+
+export interface CompileOptions extends LoadOptions, LowerOptions {
+  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model'. */
+  readonly prefix?: string;
+  /** Binary conv kernels: 'optimized' (default, from the target's features) or the portable 'reference'. */
+  readonly kernels?: KernelVariant;
+}
+
+/** The model compiled for `target`: file name → content (C sources and header, build files, README). */
+export function compile(model: ModelSource, target: string | Target, opts: CompileOptions = {}): Map<string, string> {
+  const t = typeof target === 'string' ? loadTarget(target) : target;
+  const { lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
+  return emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels });
+}
+
+/** The float graph (what the model computes) and the lowered one (what every back end compiles). */
+export function prepare(model: ModelSource, opts: LoadOptions & LowerOptions = {}): { float: Graph; lowered: Graph } {
+  const float = loadModel(model, opts);
+  return { float, lowered: lowerModel(float, opts) };
+}
+
+/** Softmax as bnnc's portable float32 code in C; a `ts` module runs in this engine, with its Math.exp. */
+export function runsPortableMath(target: Target): boolean {
+  return target.language === 'c';
+}
+
+/** Reads a model into the float IR: imported, shapes inferred, constants folded. */
+export function loadModel(model: ModelSource, opts: LoadOptions = {}): Graph {
+  const bytes = typeof model === 'string' ? readModelFile(model) : model;
+  const modelDir = typeof model === 'string' ? dirname(resolve(model)) : undefined;
+  const g = runPipeline(importModelBytes(bytes, { ...opts, modelDir }), IMPORT_PIPELINE, opts);
+  return opts.binarizeWeights ? binarizeWeights(g, opts.binarizeWeights) : g;
+}
+
+/**
+ * The float graph → the integer-only binary network (normalization, then binarization), with the input
+ * quantization on it. Softmax and LogSoftmax after the last layer become bnnc's portable float32 versions,
+ * which C computes bit for bit, unless `portableMath: false`.
+ */
+export function lowerModel(float: Graph, opts: LowerOptions = {}): Graph {
+  const plain = lowerGraph(runPipeline(float, NORMALIZE_PIPELINE, opts), { inputQuant: opts.inputQuant });
+  const lowered = opts.portableMath === false ? plain : portableMath(plain);
+  opts.after?.('lower', lowered);
+  return lowered;
 }
 
 export function readModelFile(path: string): Uint8Array {
@@ -31,69 +90,4 @@ export function readModelFile(path: string): Uint8Array {
   }
   if (size > MAX_MODEL_BYTES) fail('BNNC_E001', `'${path}' is ${size} bytes; an ONNX model file is at most 2 GiB`);
   return readFileSync(path);
-}
-
-/** Reads a model file into the float IR: imported, shapes inferred, constants folded. */
-export function loadModel(path: string, opts: LoadOptions = {}): Graph {
-  const g = runPipeline(importModelBytes(readModelFile(path), { ...opts, modelDir: dirname(resolve(path)) }), IMPORT_PIPELINE, opts);
-  return opts.binarizeWeights ? binarizeWeights(g, opts.binarizeWeights) : g;
-}
-
-/**
- * The float graph → the integer-only binary network (normalization, then binarization). Softmax and
- * LogSoftmax after the last layer become bnnc's portable float32 versions, which C computes bit for bit;
- * `portableMath: false` keeps the engine's Math.exp/Math.log (the `ts` target runs in the same engine).
- */
-export function lowerModel(float: Graph, opts: PipelineOptions & { inputQuant?: InputQuant; portableMath?: boolean } = {}): Graph {
-  const plain = lowerGraph(runPipeline(float, NORMALIZE_PIPELINE, opts), { inputQuant: opts.inputQuant });
-  const lowered = opts.portableMath === false ? plain : portableMath(plain);
-  opts.after?.('lower', lowered);
-  return lowered;
-}
-
-/**
- * `--input-scale` with `--input-zero-point` or `--input-offset`: x = (q − zero_point) · scale =
- * q · scale + offset. A scale written as a fraction "1/255" is a division, rounded once (as pixel / 255 is
- * computed in float32). Every number must be finite and a normal float32 once rounded, and so must the
- * scale the C states (fround(scale / divisor)) and the model input of every raw value (1e39 would be
- * Infinity, 1e-46 a scale of 0).
- */
-export function parseInputQuant(scale: string | undefined, zeroPoint: string | undefined, dtype: string | undefined, offset?: string): InputQuant | undefined {
-  if (scale === undefined && zeroPoint === undefined && offset === undefined) return undefined;
-  if (zeroPoint !== undefined && offset !== undefined) fail('BNNC_E019', 'give --input-zero-point or --input-offset, not both');
-  const dt = dtype ?? 'uint8';
-  if (dt !== 'uint8' && dt !== 'int8') fail('BNNC_E019', `--input-type '${dtype}': expected uint8 or int8`);
-  const [lo, hi] = dt === 'uint8' ? [0, 255] : [-128, 127];
-  const text = scale ?? '1';
-  const slash = text.indexOf('/');
-  const flag = `--input-scale '${text}'`;
-  const num = numberOption('--input-scale', slash < 0 ? text : text.slice(0, slash));
-  const den = slash < 0 ? 1 : numberOption('--input-scale', text.slice(slash + 1));
-  if (num === 0 || den <= 0) fail('BNNC_E019', `${flag}: expected a non-zero number or a fraction such as 1/255`);
-  for (const v of [num, den, num / den]) {
-    const why = float32Problem(v);
-    if (why) fail('BNNC_E019', `${flag}: ${why}`);
-  }
-  let zp: number;
-  if (offset !== undefined) {
-    // x = q·scale + offset = (q − zp)·scale with zp = −offset / scale, which must be an integer
-    const o = numberOption('--input-offset', offset);
-    const why = o === 0 ? undefined : float32Problem(o);
-    if (why) fail('BNNC_E019', `--input-offset '${offset}': ${why}`);
-    zp = (-o * den) / num;
-    if (!Number.isFinite(zp) || Math.abs(zp - Math.round(zp)) > 1e-9 * Math.max(1, Math.abs(zp))) {
-      fail('BNNC_E019', `--input-offset '${offset}' is not a whole number of --input-scale steps (x = q·scale + offset needs offset = −zero_point·scale)`);
-    }
-    zp = Math.round(zp) + 0;
-    if (zp < lo || zp > hi) fail('BNNC_E019', `--input-offset '${offset}' means a zero point of ${zp}; a ${dt} input needs one in ${lo}..${hi}`);
-  } else {
-    zp = numberOption('--input-zero-point', zeroPoint ?? '0') + 0;
-    if (!Number.isInteger(zp) || zp < lo || zp > hi) fail('BNNC_E019', `--input-zero-point '${zeroPoint}': expected an integer in ${lo}..${hi}`);
-  }
-  // the model input of the extreme raw values, as check and the lowering compute it
-  for (const q of [lo, hi]) {
-    const x = Math.fround(((q - zp) * num) / den);
-    if (!Number.isFinite(x)) fail('BNNC_E019', `${flag}: the raw input ${q} maps to x = ${x} in float32; the scale is too large`);
-  }
-  return { dtype: dt, scale: num, divisor: den, zeroPoint: zp };
 }

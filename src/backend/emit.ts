@@ -6,8 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { fail } from '../errors.js';
-import type { Graph } from '../ir/types.js';
-import type { InputQuant } from '../ir/types.js';
+import type { Graph, InputQuant } from '../ir/types.js';
 import { buildCModel, type CModel } from './c-data.js';
 import type { ConstArray } from '../ops/c-layer.js';
 import { cArrayBody, hex32 } from './c-literals.js';
@@ -20,8 +19,6 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.me
 export interface EmitOptions {
   /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model'. */
   readonly prefix?: string;
-  /** How the raw input maps to the model's float input, stated in the header (none: integer input). */
-  readonly inputQuant?: InputQuant;
   /** Binary conv kernels: 'optimized' (default; chosen from the target's features) or the portable 'reference'. */
   readonly kernels?: KernelVariant;
 }
@@ -86,9 +83,10 @@ function packageTemplates(pkg: Target['package']): string[] {
 }
 
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
-  if (target.language === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', opts.inputQuant);
+  if (target.language === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', lowered.inputQuant);
   const model = selectKernels(buildCModel(lowered, target, opts.prefix ?? 'bnn_model'), target, opts.kernels);
-  const data = templateData(model, target, opts.inputQuant);
+  // the input quantization travels on the lowered graph (none: the model takes integers as they are)
+  const data = templateData(model, target, lowered.inputQuant);
   const p = model.prefix;
   const files = new Map<string, string>();
   files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));

@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InputQuant } from '../lower/lower.js';
 import type { Graph } from '../ir/types.js';
 import type { Footprint } from '../bench/estimate.js';
 import { buildCModel, CTYPE_BYTES } from './c-data.js';
@@ -21,7 +20,6 @@ export const STACK_BOUND_BYTES = 1280;
 export interface FootprintOptions {
   readonly prefix?: string;
   readonly kernels?: KernelVariant;
-  readonly inputQuant?: InputQuant;
 }
 
 export function measureFootprint(lowered: Graph, target: Target, opts: FootprintOptions = {}): Footprint {
@@ -30,7 +28,7 @@ export function measureFootprint(lowered: Graph, target: Target, opts: Footprint
   const constants = model.consts.reduce((s, c) => s + c.count * (CTYPE_BYTES[c.ctype] ?? 4), 0);
   const dir = mkdtempSync(join(tmpdir(), 'bnnc-fit-'));
   try {
-    const files = emitC(lowered, target, { prefix, kernels: opts.kernels, inputQuant: opts.inputQuant });
+    const files = emitC(lowered, target, { prefix, kernels: opts.kernels });
     for (const [name, text] of files) writeFileSync(join(dir, name), text);
     const c = `${model.prefix}.c`;
     if (!installed(target.compiler.cc)) {

@@ -59,7 +59,7 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
       for (const name of ['mlp', 'cnn']) {
         const lowered = lowerModel(loadModel(`${ROOT}examples/${name}/${name}.onnx`), { inputQuant: Q });
         const t = loadTarget(target);
-        const run = runFirmware(t, emitC(lowered, t, { inputQuant: Q }), [`${ROOT}examples/firmware/main.c`], [`${ROOT}examples/firmware`]);
+        const run = runFirmware(t, emitC(lowered, t), [`${ROOT}examples/firmware/main.c`], [`${ROOT}examples/firmware`]);
         // image 0 of the test set is an ankle boot (label 9); both examples classify it correctly
         expect(run.console, `${name} on ${target}`).toBe('class 9: Ankle boot\n');
         expect(run.exitCode).toBe(0);

@@ -111,7 +111,7 @@ describe('the emitter writes no non-finite float literal', () => {
   const host = loadTarget('host');
 
   it('a valid model: every float literal of the C is finite', () => {
-    const files = emitC(lowered, host, { inputQuant: q });
+    const files = emitC(lowered, host);
     const code = [...files.values()].join('\n').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
     const literals = code.match(/[-+0-9.eE]*[0-9.][-+0-9.eE]*f\b|\b(Infinity|NaN|INFINITY|NAN|HUGE_VALF?)f?\b/g) ?? [];
     expect(literals.length).toBeGreaterThanOrEqual(9); // the input scale, 4 Epilogue scales and 4 biases
@@ -120,7 +120,7 @@ describe('the emitter writes no non-finite float literal', () => {
 
   it('an input scale that is not finite, or 0, in float32 (BNNC_E018)', () => {
     for (const scale of [1e39, Infinity, NaN, 1e-46]) {
-      expectError(() => emitC(lowered, host, { inputQuant: { ...q, scale, divisor: 1 } }), 'BNNC_E018', 'input scale');
+      expectError(() => emitC({ ...lowered, inputQuant: { ...q, scale, divisor: 1 } }, host), 'BNNC_E018', 'input scale');
     }
   });
 
@@ -132,7 +132,7 @@ describe('the emitter writes no non-finite float literal', () => {
       const t = lowered.initializers.get(name)!;
       const bad = tensor('float64', t.shape, Array.from(t.data, (x, i) => (i === 0 ? v : x)));
       const g: Graph = { ...lowered, initializers: new Map([...lowered.initializers, [name, bad]]) };
-      expectError(() => emitC(g, host, { inputQuant: q }), 'BNNC_E018', 'cannot be written as C');
+      expectError(() => emitC(g, host), 'BNNC_E018', 'cannot be written as C');
     }
   });
 });

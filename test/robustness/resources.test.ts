@@ -61,7 +61,7 @@ describe('Identity and Dropout nodes by the hundred thousand', () => {
     const lowered = lowerModel(float, { inputQuant: Q, after });
     expect(lowered.nodes.map((x) => x.op)).toEqual(flat.lowered.nodes.map((x) => x.op));
     expect(checkModel(float, lowered, source({ random: '20' }, { float, lowered })).agreement).toBe(1);
-    expect(emitC(lowered, loadTarget('host'), { inputQuant: Q }).get('bnn_model.c')).toContain('bnn_model_run');
+    expect(emitC(lowered, loadTarget('host')).get('bnn_model.c')).toContain('bnn_model_run');
   });
 });
 
