@@ -139,6 +139,14 @@ describe('conventions', () => {
     expect(SOURCES.flatMap(upwardImports)).toEqual([]);
   });
 
+  it('docs/architecture.md draws the same layers, top to bottom', () => {
+    const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    const table = /## Layers[\s\S]*?```\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const rows = table.split('\n').filter((l) => l.trim()).map((l) => l.split(/ {2,}/)[0].split(',').map((u) => u.trim().replace(/\/$/, '')));
+    const sorted = (r: readonly string[]) => [...r].sort();
+    expect(rows.reverse().map(sorted)).toEqual(LAYERS.map(sorted));
+  });
+
   it('the layer rule finds what it is meant to find', () => {
     const probe = 'src/numeric/probe.ts';
     parsed.set(probe, ts.createSourceFile(probe, [

@@ -3,6 +3,7 @@
 // throws a coded CompileError. The input quantization reaches the header from the lowered graph.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as bnnc from '../src/index.js';
 import { check, compile, CompileError, inspect, loadTarget, parseInputQuant, verify } from '../src/index.js';
 import { ROOT } from './helpers/resources.js';
 
@@ -62,5 +63,14 @@ describe('library API', () => {
     expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist', declaration: true });
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(pkg.types).toBe('./dist/index.d.ts');
+  });
+
+  it('docs/library-api.md names only what the entry exports', () => {
+    const doc = readFileSync(`${ROOT}docs/library-api.md`, 'utf8');
+    const imported = [...doc.matchAll(/import \{([^}]+)\} from 'bnnc'/g)].flatMap((m) => m[1].split(',').map((s) => s.trim()));
+    const tabled = [...doc.matchAll(/^\| `(\w+)\(/gm)].map((m) => m[1]);
+    expect(imported.length).toBeGreaterThan(0);
+    expect(tabled).toEqual(['compile', 'check', 'verify', 'inspect', 'bench']);
+    expect([...imported, ...tabled].filter((name) => !(name in bnnc))).toEqual([]);
   });
 });
