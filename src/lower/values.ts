@@ -6,7 +6,10 @@
 //
 // Adding a kind (a k-bit integer tensor with a per-tensor scale and zero point, a tensor read by several
 // consumers) is: one member of `Value`, one file with its `KindRules`, one line of the table in lower.ts.
-// The layer code (layer.ts) asks a kind only for its geometry and its integer layer (`LayerFeed`).
+// The layer code (layer.ts) asks a kind only for its geometry and its integer layer (`LayerFeed`). What
+// produces the new kind is the one existing rule to extend: today a chain ends where analyze/binary.ts
+// recognizes a two-level activation (steps.ts), and the chain's kind binarizes it into packed bits; a
+// multi-level quantizer would end it the same way into a k-bit kind (thresholds per level, chain.ts).
 import type { Node } from '../ir/types.js';
 import type { Chain, Step } from './chain.js';
 import { isShapeOnly } from './chain.js';
