@@ -4,23 +4,19 @@
 // 70 an internal error (a bnnc bug).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { CompileError, fail } from './errors.js';
-import { ToolchainError } from './backend/toolchain.js';
-import { loadModel, lowerModel, parseInputQuant, type LoadOptions } from './compile.js';
-import { checkModel, formatCheck } from './check.js';
-import { positiveInt } from './data/numbers.js';
-import { rawInputs, sampleSource } from './data/samples.js';
-import type { Graph } from './ir/types.js';
-import { emitC, listTargets, loadTarget, verifyOnTarget } from './backend/index.js';
-import { writeOutputDir } from './output.js';
-import { modelInputQuant, type InputQuant } from './lower/lower.js';
-import { bench } from './bench/bench.js';
-import { formatBench } from './bench/format.js';
-import { formatInspect, inspectGraph } from './inspect.js';
 import { listChips, loadChip } from './backend/chip.js';
 import { measureFootprint } from './backend/footprint.js';
+import { listTargets, loadTarget, ToolchainError } from './backend/index.js';
 import { checkFit, formatFit, parseBytes, type Reserve } from './bench/estimate.js';
+import { formatBench } from './bench/format.js';
+import { formatCheck } from './check.js';
+import { build, type LoadOptions, type LowerOptions, parseInputQuant, prepare } from './compile.js';
+import { positiveInt } from './data/numbers.js';
+import { CompileError, fail } from './errors.js';
+import { formatInspect } from './inspect.js';
 import { printGraph } from './ir/print.js';
+import { bench, check, inspect, type SampleOptions, verify } from './library.js';
+import { writeOutputDir } from './output.js';
 import { buildReport } from './report/report.js';
 import { writeReportFile } from './report/write.js';
 
@@ -108,9 +104,21 @@ interface CheckFlags extends ModelFlags {
   inputOffset?: string;
 }
 
-/** The declared input quantization, else the one the model states with its own 8-bit input Quant. */
-function effectiveQuant(declared: InputQuant | undefined, float: Graph): InputQuant | undefined {
-  return declared ?? modelInputQuant(float)?.quant;
+/** --input-scale and its companions (none: the model's own 8-bit input Quant, or an integer input). */
+function quantOptionsOf(o: CheckFlags): LowerOptions {
+  return { inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) };
+}
+
+/** --data, --labels, --random, --seed, --limit as they are (the sample source checks each). */
+function samplesOf(o: CheckFlags): SampleOptions {
+  return { data: o.data, labels: o.labels, random: o.random, seed: o.seed, limit: o.limit };
+}
+
+/** A toolchain or emulator step that failed (a ToolchainError): its message, exit 3; anything else rethrown. */
+function ranInto(e: unknown, what: string, target: string, io: Io): never {
+  if (!(e instanceof ToolchainError)) throw e;
+  io.err(`bnnc: ${what} could not run on ${target}: ${e.message}\n`);
+  throw new ExitCode(3);
 }
 
 export function buildProgram(io: Io): Command {
@@ -126,7 +134,7 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print the report as JSON'))
     .action((model: string, o: ModelFlags & { json?: boolean }) => {
-      const report = inspectGraph(loadModel(model, loadOptions(o, io)));
+      const report = inspect(model, loadOptions(o, io));
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
 
@@ -140,12 +148,7 @@ export function buildProgram(io: Io): Command {
     .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
-      if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.prefix)) fail('BNNC_E019', `--prefix '${o.prefix}': expected a C identifier`);
-      const lo = loadOptions(o, io);
-      const float = loadModel(model, lo);
-      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(float, { ...lo, inputQuant, portableMath: target.language === 'c' });
-      const files = emitC(lowered, target, { prefix: o.prefix });
+      const { lowered, files } = build(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), prefix: o.prefix });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
       const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix }) : undefined;
       const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
@@ -183,19 +186,11 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'print the report as JSON')))
     .action((model: string, o: CheckFlags & { target: string; timeout?: string }) => {
       const target = loadTarget(o.target);
-      const lo = loadOptions(o, io);
-      const float = loadModel(model, lo);
-      const lowered = lowerModel(float, { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), portableMath: target.language === 'c' });
-      // a lazy iterable: verify reads it batch by batch
-      const inputs = rawInputs(sampleSource(float, lowered, parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset), { ...o, random: o.random ?? (o.data ? undefined : '20') }));
-      const timeoutMs = positiveInt('--timeout', o.timeout);
       let report;
       try {
-        report = verifyOnTarget(lowered, target, inputs, { timeoutMs });
+        report = verify(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout) });
       } catch (e) {
-        if (!(e instanceof ToolchainError)) throw e;
-        io.err(`bnnc: verify could not run on ${target.name}: ${(e as Error).message}\n`);
-        throw new ExitCode(3);
+        ranInto(e, 'verify', target.name, io);
       }
       if (o.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {
@@ -225,16 +220,11 @@ export function buildProgram(io: Io): Command {
     .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string; reserveFlash?: string; reserveRam?: string }) => {
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
-      const lo = loadOptions(o, io);
-      const lowered = lowerModel(loadModel(model, lo), { ...lo, inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) });
-      const timeoutMs = positiveInt('--timeout', o.timeout);
       let report;
       try {
-        report = bench(lowered, target, { kernels: o.kernels, timeoutMs, reserve });
+        report = bench(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), kernels: o.kernels, timeoutMs: positiveInt('--timeout', o.timeout), reserve });
       } catch (e) {
-        if (!(e instanceof ToolchainError)) throw e;
-        io.err(`bnnc: bench could not run on ${target.name}: ${(e as Error).message}\n`);
-        throw new ExitCode(3);
+        ranInto(e, 'bench', target.name, io);
       }
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
     });
@@ -249,16 +239,12 @@ export function buildProgram(io: Io): Command {
     .option('--limit <n>', 'use the first N samples only')
     .option('--json', 'print the report as JSON')))
     .action((model: string, o: CheckFlags) => {
-      const lo = loadOptions(o, io);
-      const float = loadModel(model, lo);
-      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(float, { ...lo, inputQuant });
-      const samples = sampleSource(float, lowered, inputQuant, o);
       const started = Date.now();
       const tty = (process.stderr as { isTTY?: boolean }).isTTY === true && !o.json;
-      const report = checkModel(float, lowered, samples, (done) => {
+      const onProgress = (done: number) => {
         if (tty && Date.now() - started > 1500 && done % 50 === 0) io.err(`\rchecking… ${done} samples`);
-      });
+      };
+      const report = check(model, { ...loadOptions(o, io), ...quantOptionsOf(o), ...samplesOf(o), onProgress });
       if (tty && Date.now() - started > 1500) io.err('\r\x1b[K');
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
     });
@@ -278,10 +264,8 @@ export function buildProgram(io: Io): Command {
     .option('--force', 'overwrite the file even when bnnc did not write it')))
     .action((model: string, o: CheckFlags & { target: string; output: string; kernels: 'optimized' | 'reference'; bench: boolean; force?: boolean }) => {
       const target = loadTarget(o.target);
-      const lo = loadOptions(o, io);
-      const float = loadModel(model, lo);
-      const inputQuant = parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset);
-      const lowered = lowerModel(float, { ...lo, inputQuant });
+      const { inputQuant } = quantOptionsOf(o);
+      const { float, lowered } = prepare(model, { ...loadOptions(o, io), inputQuant });
       const html = buildReport({ model, version: VERSION, float, lowered, target, inputQuant, kernels: o.kernels, bench: o.bench, samples: o, warn: io.err });
       writeReportFile(o.output, html, { force: o.force, model });
       io.out(`wrote ${o.output} (${target.name})\n`);

@@ -42,9 +42,15 @@ export interface CompileOptions extends LoadOptions, LowerOptions {
 
 /** The model compiled for `target`: file name → content (C sources and header, build files, README). */
 export function compile(model: ModelSource, target: string | Target, opts: CompileOptions = {}): Map<string, string> {
+  return build(model, target, opts).files;
+}
+
+/** compile() with the graphs it went through (a chip's fit check measures the lowered one). */
+export function build(model: ModelSource, target: string | Target, opts: CompileOptions = {}): { float: Graph; lowered: Graph; files: Map<string, string> } {
   const t = typeof target === 'string' ? loadTarget(target) : target;
-  const { lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
-  return emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels });
+  if (opts.prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(opts.prefix)) fail('BNNC_E019', `--prefix '${opts.prefix}': expected a C identifier`);
+  const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
+  return { float, lowered, files: emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels }) };
 }
 
 /** The float graph (what the model computes) and the lowered one (what every back end compiles). */
