@@ -34,7 +34,7 @@ export interface WordsLike {
   readonly data: ArrayLike<number>;
 }
 
-function words(shape: readonly number[]): Words {
+function allocWords(shape: readonly number[]): Words {
   return { dtype: 'int32', shape, data: new Int32Array(shape.reduce((a, d) => a * d, 1)) };
 }
 
@@ -70,7 +70,7 @@ export function packBits(values: ArrayLike<number>, shape: readonly number[]): W
   bug(shape.length >= 1 && values.length === shape.reduce((a, d) => a * d, 1), `packBits: ${values.length} values for shape [${shape}]`);
   const c = shape[shape.length - 1], cw = wordsFor(c);
   const rows = c === 0 ? 0 : values.length / c;
-  const out = words([...shape.slice(0, -1), cw]);
+  const out = allocWords([...shape.slice(0, -1), cw]);
   const d = out.data;
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < c; j++) if (values[r * c + j] < 0) d[r * cw + (j >>> 5)] |= 1 << (j & 31);
@@ -97,7 +97,7 @@ export function unpackBits(t: WordsLike, channels: number): Int8Array {
 export function packWeights(w: ArrayLike<number>, m: number, cg: number, kh: number, kw: number): Words {
   bug(w.length === m * cg * kh * kw, `packWeights: ${w.length} values for [${m},${cg},${kh},${kw}]`);
   const cgw = wordsFor(cg);
-  const out = words([m, kh, kw, cgw]);
+  const out = allocWords([m, kh, kw, cgw]);
   const d = out.data;
   for (let mi = 0; mi < m; mi++) {
     for (let j = 0; j < cg; j++) {
