@@ -23,6 +23,7 @@ export interface LowerOptions {
 /** An ordinary float tensor: every op on it is copied as it is. */
 const FLOAT_TAIL: KindRules<Value & { kind: 'float' }> = {
   other: (lw, n) => lw.copyFloat(n),
+  join: (lw, n) => lw.copyFloat(n),
   output: () => {},
   refuse: () => { throw new Error('bnnc bug: a float tail takes every op'); },
 };
@@ -61,9 +62,13 @@ export function lowerGraph(g: Graph, opts: LowerOptions = {}): Graph {
 
 function visit(lw: Lowering, n: Node): void {
   const dyn = n.inputs.map((s, i) => ({ s, i })).filter(({ s }) => s !== '' && !lw.g.initializers.has(s));
-  if (dyn.length !== 1) {
-    // several computed inputs: only float tails (after the last binary layer) can be copied
-    if (dyn.every(({ s }) => lw.vals.get(s)?.kind === 'float')) return lw.copyFloat(n);
+  if (dyn.length === 0) return lw.copyFloat(n);
+  if (dyn.length > 1) {
+    // several computed inputs: the join rule of their (one) kind; today only float tails have one
+    const vals = dyn.map(({ s }) => lw.vals.get(s));
+    const kind = vals[0]?.kind;
+    const join = kind && vals.every((v) => v?.kind === kind) ? rules(vals[0]!).join : undefined;
+    if (join) return join(lw, n, vals as Value[]);
     fail('BNNC_E031', 'this node combines several computed tensors (a branch or residual); bnnc lowers chains of layers', lw.where(n));
   }
   const slot = dyn[0].i;

@@ -4,6 +4,7 @@
 // else) and dispatches on the input's kind through the table KINDS; a kind without a rule for a role
 // takes its `other` rule, or refuses with its own message.
 //
+// A node with several computed inputs (a residual Add) goes to the `join` rule of their common kind.
 // Adding a kind (a k-bit integer tensor with a per-tensor scale and zero point, a tensor read by several
 // consumers) is: one member of `Value`, one file with its `KindRules`, one line of the table in lower.ts.
 // The layer code (layer.ts) asks a kind only for its geometry and its integer layer (`LayerFeed`). What
@@ -127,6 +128,11 @@ export interface KindRules<V extends Value> {
   readonly pad?: Rule<V>;
   /** Every role without a rule of its own; absent: `refuse`. */
   readonly other?: Rule<V>;
+  /**
+   * A node combining several computed tensors, all of this kind (a residual Add, a Concat of branches);
+   * absent: refused. A float tail copies the node; binary kinds take none yet.
+   */
+  readonly join?: (lw: Lowering, n: Node, vals: readonly V[]) => void;
   /** As a graph output. */
   readonly output: (lw: Lowering, name: string, v: V) => void;
   /** The diagnostic for a role this kind cannot take (a CompileError, BNNC_E031). */
