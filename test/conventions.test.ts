@@ -51,7 +51,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['onnx', 'passes', 'lower', 'backend'],
   ['check.ts', 'inspect.ts'],
   ['data', 'bench', 'output'],
-  ['output.ts', 'input-quant.ts'],
+  ['output.ts', 'input-quant.ts', 'report'],
   ['compile.ts'],
   ['library.ts'],
   ['index.ts', 'cli.ts'],
