@@ -3,7 +3,7 @@
 // objects. Bad input throws a CompileError with a stable code (docs/errors.md); nothing is written to disk.
 export { compile, build, prepare, loadModel, lowerModel, parseInputQuant, MAX_MODEL_BYTES } from './compile.js';
 export type { CompileOptions, LoadOptions, LowerOptions, ModelSource } from './compile.js';
-export { check, verify, inspect, bench, RunError } from './library.js';
+export { check, verify, inspect, bench } from './library.js';
 export type { CheckOptions, VerifyOptions, BenchOptions, SampleOptions } from './library.js';
 export type { CheckReport, LayerAgreement, Disagreement } from './check.js';
 export type { InspectReport, InspectRow } from './inspect.js';

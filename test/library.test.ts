@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as bnnc from '../src/index.js';
-import { check, compile, CompileError, inspect, loadTarget, parseInputQuant, RunError, verify } from '../src/index.js';
+import { check, compile, CompileError, inspect, loadTarget, parseInputQuant, ToolchainError, verify } from '../src/index.js';
 import { ROOT } from './helpers/resources.js';
 
 const MLP = `${ROOT}examples/mlp/mlp.onnx`;
@@ -57,13 +57,13 @@ describe('library API', () => {
     expect(r.mismatchedVectors).toBe(0);
   }, 120_000);
 
-  it('a toolchain that cannot run is a RunError naming the target, not a CompileError', () => {
+  it('a toolchain that cannot run is a ToolchainError naming the step, not a CompileError', () => {
     const m4 = loadTarget('cortex-m4');
     const broken = { ...m4, compiler: { ...m4.compiler, cc: 'bnnc-no-such-compiler' } };
     let caught: unknown;
     try { verify(MLP, broken, { inputQuant: Q, random: 1 }); } catch (e) { caught = e; }
-    expect(caught).toBeInstanceOf(RunError);
-    expect((caught as RunError).target).toBe('cortex-m4');
+    expect(caught).toBeInstanceOf(ToolchainError);
+    expect((caught as ToolchainError).message).toContain('bnnc-no-such-compiler');
   });
 
   it('the package entry is the build of src/index.ts, with its type declarations', () => {
