@@ -75,8 +75,8 @@ function importsOf(rel: string): { to: string; where: string }[] {
   return out;
 }
 
-/** Files allowed to read target names: where targets are loaded and validated. */
-const TARGET_LOADING = new Set(['src/backend/target.ts']);
+/** Files allowed to read target names: where targets (and the chips that name a core target) are loaded. */
+const TARGET_LOADING = new Set(['src/backend/target.ts', 'src/backend/chip.ts']);
 /** Family names that are nothing else (host and ts are also runner kinds, a capability). */
 const FAMILY_NAMES = new Set(['cortex-m', 'esp32', 'riscv']);
 const NAME_FIELDS = new Set(['family', 'arch', 'core']);
