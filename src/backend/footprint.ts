@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../ir/types.js';
-import type { Footprint } from '../bench/estimate.js';
 import { buildCModel, CTYPE_BYTES } from './c-data.js';
 import { emitC } from './emit.js';
 import { selectKernels, type KernelVariant } from './kernels.js';
@@ -16,6 +15,14 @@ import { cflags, exec, sectionSizes } from './toolchain.js';
 
 /** The worst stack chain allowed on every target by test/backend/static-analysis.test.ts (docs/generated-code-checks.md). */
 export const STACK_BOUND_BYTES = 1280;
+
+/** The model's memory: flash = constants + code, RAM = static data (arena, other model data) + stack. */
+export interface Footprint {
+  readonly flash: { readonly constants: number; readonly code: number };
+  readonly ram: { readonly staticData: number; readonly stack: number };
+  /** How the figures were obtained (a cross-compiled object, or the constant bytes only), for the report. */
+  readonly notes: readonly string[];
+}
 
 export interface FootprintOptions {
   readonly prefix?: string;

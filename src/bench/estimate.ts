@@ -3,15 +3,11 @@
 // docs/benchmarks-method.md, "Milliseconds and microjoules on a chip").
 import { fail } from '../errors.js';
 import { unconfirmedFigures, type ChipProfile } from '../backend/chip.js';
+import type { Footprint } from '../backend/footprint.js';
 
-/** The model's memory: flash = constants + code, RAM = static data (arena, other model data) + stack. */
-export interface Footprint {
-  readonly flash: { readonly constants: number; readonly code: number };
-  readonly ram: { readonly staticData: number; readonly stack: number };
-  /** How the figures were obtained (a cross-compiled object, or the constant bytes only), for the report. */
-  readonly notes: readonly string[];
-}
+export type { Footprint };
 
+/** What the application keeps of the chip's flash and RAM (--reserve-flash, --reserve-ram). */
 export interface Reserve {
   readonly flash: number;
   readonly ram: number;
