@@ -6,20 +6,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHIPS_DIR, chipNameClashes, listChips, loadChip, resolveTarget, unconfirmedFigures, type CoreTargets } from '../../src/backend/chip.js';
 import { listTargets, loadTarget } from '../../src/backend/target.js';
-import { CompileError } from '../../src/errors.js';
+import { compileError as errorOf } from '../robustness/expect-error.js';
 
 const CORES: CoreTargets = { list: listTargets, load: loadTarget };
 const FIGURES = ['clockDefaultMHz', 'clockMaxMHz', 'flashBytes', 'ramBytes', 'flashWaitStates', 'activeCurrent', 'supplyVolts'] as const;
-
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 describe('shipped chip profiles', () => {
   it('include the chips of issue #17', () => {

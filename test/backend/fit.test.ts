@@ -7,22 +7,12 @@ import { resolveTarget } from '../../src/backend/chip.js';
 import { measureFootprint, STACK_BOUND_BYTES } from '../../src/backend/footprint.js';
 import { checkFit } from '../../src/bench/estimate.js';
 import { loadModel, lowerModel, parseInputQuant } from '../../src/compile.js';
-import { CompileError } from '../../src/errors.js';
 import { available, hasTool, ROOT } from '../helpers/resources.js';
 import { buildNet } from './random-net.js';
+import { compileError as errorOf } from '../robustness/expect-error.js';
 
 const CORES = { list: listTargets, load: loadTarget };
 const NONE = { flash: 0, ram: 0 };
-
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 describe('fit on chips', () => {
   it('two 128-channel 128×128 binary maps (2 × 256 KB packed, live together) do not fit an RP2040', () => {

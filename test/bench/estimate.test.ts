@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChipProfile } from '../../src/backend/chip.js';
 import { checkFit, cycleTableProvenance, estimateOnChip, fitOf, formatChipBench, formatFit, parseBytes, type Footprint } from '../../src/bench/estimate.js';
-import { CompileError } from '../../src/errors.js';
+import { compileError as errorOf } from '../robustness/expect-error.js';
 
 const src = 'a test profile, not a chip';
 function chip(over: Partial<ChipProfile> = {}): ChipProfile {
@@ -16,16 +16,6 @@ function chip(over: Partial<ChipProfile> = {}): ChipProfile {
     supplyVolts: { value: 3.0, source: src },
     ...over,
   };
-}
-
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
 }
 
 describe('estimateOnChip', () => {

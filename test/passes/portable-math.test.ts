@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildCModel } from '../../src/backend/c-data.js';
 import { loadTarget } from '../../src/backend/target.js';
-import { CompileError } from '../../src/errors.js';
 import { run } from '../../src/interp/run.js';
 import { tensor } from '../../src/ir/tensor.js';
 import type { DType, Graph } from '../../src/ir/types.js';
 import { portableMath } from '../../src/passes/portable-math.js';
 import { rng, ulpDistance32 } from '../helpers/onnx-build.js';
+import { compileError as refusal } from '../robustness/expect-error.js';
 
 function graph(op: string, shape: number[], opset: number, axis?: number, dtype: DType = 'float32'): Graph {
   return {
@@ -17,16 +17,6 @@ function graph(op: string, shape: number[], opset: number, axis?: number, dtype:
     nodes: [{ name: 'last', op, domain: '', inputs: ['x'], outputs: ['y'], attrs: axis === undefined ? {} : { axis } }],
     initializers: new Map(), types: new Map([['x', { dtype, shape }], ['y', { dtype, shape }]]),
   };
-}
-
-function refusal(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
 }
 
 describe('portable-math', () => {
