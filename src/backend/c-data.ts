@@ -80,8 +80,8 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
   // aliases and lifetimes
   const root = new Map<string, string>([[input.name, input.name]]);
   const bufs = new Map<string, Buf>();
-  /** Values holding packed bits: uint32_t words in C (the IR types them int32). */
-  const packed = new Set(nodes.filter((n) => n.domain === 'bnnc' && /Threshold$|^BinaryMaxPool$/.test(n.op)).map((n) => n.outputs[0]));
+  /** Values holding packed bits (their op declares `packedBits`): uint32_t words in C (the IR types them int32). */
+  const packed = new Set(nodes.filter((n) => lookupOp(n.domain, n.op)?.packedBits === true).flatMap((n) => n.outputs));
   nodes.forEach((n, i) => {
     if (ALIAS_OPS.has(n.op) && n.domain === '') {
       root.set(n.outputs[0], root.get(n.inputs[0]) ?? n.inputs[0]);

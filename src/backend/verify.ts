@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { ts } from 'ts-morph';
 import { run } from '../interp/run.js';
 import { fail } from '../errors.js';
+import { lookupOp } from '../ops/index.js';
 import type { DType, Graph, Tensor } from '../ir/types.js';
 import { buildCModel, type CModel, type LayerDump } from './c-data.js';
 import { emitC, render, templateData } from './emit.js';
@@ -317,7 +318,7 @@ function firstDifferingLayer(b: Built, target: Target, dir: string, vector: numb
     if (layer !== d.layer || !exp) continue;
     const expected = tensorBytes(exp);
     if (expected.length === actual.length && expected.every((x, i) => x === actual[i])) continue;
-    const packed = b.c.graph.nodes.some((n) => n.outputs[0] === d.tensor && n.domain === 'bnnc' && (n.op === 'Threshold' || n.op === 'BinaryMaxPool'));
+    const packed = b.c.graph.nodes.some((n) => n.outputs.includes(d.tensor) && lookupOp(n.domain, n.op)?.packedBits === true);
     const e = elements(expected, exp.dtype, packed), a = elements(actual, exp.dtype, packed);
     const diff = e.map((x, i) => i).filter((i) => !Object.is(e[i], a[i]));
     return {

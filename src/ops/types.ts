@@ -48,6 +48,11 @@ export interface OpDef {
    * constant arrays are added through the context as numbers. Absent: the C back ends refuse the op.
    */
   cData?(c: CDataContext): CLayer;
+  /**
+   * Its outputs hold packed ±1 bits (numeric/bits.ts): int32 words in the IR, uint32_t words in C. The C back
+   * ends type the buffers from this, so a new op on bits declares it here instead of being named in them.
+   */
+  readonly packedBits?: boolean;
 }
 
 /**

@@ -33,6 +33,7 @@ export const BinaryMaxPool: OpDef = {
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
   cData: binaryMaxPoolCData,
+  packedBits: true,
   infer(ctx0, inputs) {
     const ctx = withDefaults(ctx0, ATTRS);
     const x = need(ctx, inputs, 0);

@@ -123,6 +123,7 @@ function fused(conv: OpDef, pooled: boolean, cData: (c: CDataContext, t: ConvTai
       return [y!];
     },
     cData: (c) => cData(c, t),
+    packedBits: true,
   };
 }
 

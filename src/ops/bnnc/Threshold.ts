@@ -36,6 +36,7 @@ export const Threshold: OpDef = {
   outputs: { min: 1, max: 1 },
   attrs: ATTRS,
   cData: thresholdCData,
+  packedBits: true,
   infer(ctx0, inputs, consts) {
     const ctx = withDefaults(ctx0, ATTRS);
     const { nhwc } = geometry(ctx, need(ctx, inputs, 0), need(ctx, inputs, 1), need(ctx, inputs, 2), consts[2]);
