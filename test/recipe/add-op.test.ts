@@ -14,7 +14,10 @@ const FIXTURE = join(ROOT, 'test/recipe/fixture');
 const TREE = ['src', 'templates', 'targets', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'vitest.config.ts'];
 /** The project's own rules, run in the copy too: one home per op, imports downward, docs naming what they must. */
 const RULES = ['test/conventions.test.ts', 'test/docs.test.ts'];
-/** The recipe: fixture file → its place in the tree. */
+/**
+ * The recipe: fixture file → its place in the tree. The .ts fixtures end in .txt so that this tree's tsc and
+ * vitest leave them alone (their imports resolve only in place); the copy type-checks and runs them.
+ */
 const ADDED: Record<string, string> = {
   'NegateBits.ts.txt': 'src/ops/bnnc/NegateBits.ts',
   'NegateBits.c.hbs': 'templates/common/ops/NegateBits.c.hbs',
