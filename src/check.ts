@@ -209,7 +209,10 @@ export class CheckTally {
 export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void): CheckReport {
   const plan = new CheckPlan(float, lowered);
   const tally = new CheckTally(plan);
-  for (const s of samples) onProgress?.(tally.add(plan.sample(s), s.label));
+  for (const s of samples) {
+    const done = tally.add(plan.sample(s), s.label);
+    onProgress?.(done);
+  }
   return tally.report();
 }
 
@@ -260,7 +263,10 @@ export async function checkModelThreaded(float: Graph, lowered: Graph, samples: 
             done.set(m.first, m.results);
             for (let rs = done.get(taken); rs; rs = done.get(taken)) {
               done.delete(taken);
-              for (const r of rs) onProgress?.(tally.add(r, labels[taken++]));
+              for (const r of rs) {
+                const n = tally.add(r, labels[taken++]);
+                onProgress?.(n);
+              }
             }
             start(w);
             if (busy === 0) resolve(tally.report());
