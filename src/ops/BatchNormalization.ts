@@ -51,7 +51,7 @@ export const BatchNormalization: OpDef = {
     const round = rounderFor(x.dtype);
     const eps = round(attrFloat(ctx, 'epsilon'));
     // statistic j applies to a run of `inner` consecutive elements, runs cycling every `stat` of them
-    const inner = sizeOf(x.shape.slice(1)) / stat;
+    const inner = (sizeOf(x.shape.slice(1)) / stat) | 0; // int32 index arithmetic (see Conv)
     const y = tensor(x.dtype, x.shape);
     const xd = x.data, yd = y.data;
     const sd = scale.data, bd = bias.data, md = mean.data, vd = variance.data;
@@ -59,7 +59,7 @@ export const BatchNormalization: OpDef = {
       const j = (e0 / inner) % stat;
       const mj = md[j], sj = sd[j], bj = bd[j];
       const dj = round(Math.sqrt(round(vd[j] + eps)));
-      for (let e = e0; e < e0 + inner; e++) {
+      for (let e = e0, end = (e0 + inner) | 0; e < end; e++) {
         const t = round(round(sj * round(xd[e] - mj)) / dj);
         yd[e] = round(t + bj);
       }
