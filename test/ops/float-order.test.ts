@@ -81,3 +81,38 @@ describe('BatchNormalization eval keeps its stated float32 order', () => {
     }));
   });
 });
+
+describe('Gemm and MatMul evals keep their stated order', () => {
+  it('Gemm A[5,37]ᵀ·B[9,37]ᵀ, alpha 0.7, beta 1.3, C[9]', () => {
+    const r = rng(11);
+    const a = spread(r, [37, 5]), b = spread(r, [9, 37]), c = spread(r, [9]);
+    const attrs = { transA: 1, transB: 1, alpha: { float: 0.7 }, beta: { float: 1.3 } };
+    const y = runBnnc(buildModel(single('Gemm', { a }, { y: 'float32' }, { attrs, initializers: { b, c } })), { a }).y;
+    const want = [], al = f(0.7), be = f(1.3);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 9; j++) {
+      let acc = 0;
+      for (let l = 0; l < 37; l++) acc = f(acc + f(a.data[l * 5 + i] * b.data[j * 37 + l]));
+      want.push(f(f(al * acc) + f(be * c.data[j])));
+    }
+    expectSameBits(y, want);
+  });
+
+  it('MatMul [2,1,4,33]·[3,33,6] (batch broadcast), float32 and int32 (wrapping)', () => {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const r = rng(12);
+      const a = dtype === 'float32' ? spread(r, [2, 1, 4, 33]) : randomTensor(r, 'int32', [2, 1, 4, 33], -(2 ** 31), 2 ** 31 - 1);
+      const b = dtype === 'float32' ? spread(r, [3, 33, 6]) : randomTensor(r, 'int32', [3, 33, 6], -(2 ** 31), 2 ** 31 - 1);
+      const y = runBnnc(buildModel(single('MatMul', { a }, { y: dtype }, { initializers: { b } })), { a }).y;
+      const want = [];
+      for (let p = 0; p < 2; p++) for (let q = 0; q < 3; q++) for (let i = 0; i < 4; i++) for (let j = 0; j < 6; j++) {
+        let acc = 0;
+        for (let l = 0; l < 33; l++) {
+          const x = a.data[(p * 4 + i) * 33 + l], w = b.data[(q * 33 + l) * 6 + j];
+          acc = dtype === 'float32' ? f(acc + f(x * w)) : (acc + Math.imul(x, w)) | 0;
+        }
+        want.push(acc);
+      }
+      expectSameBits(y, want);
+    }
+  });
+});
