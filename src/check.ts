@@ -275,6 +275,7 @@ export async function checkModelThreaded(float: Graph, lowered: Graph, samples: 
           }
         });
         w.on('error', reject);
+        w.on('exit', (code) => { if (!stopped && busy > 0) reject(new Error(`a check worker stopped (exit code ${code}) with samples unanswered`)); });
       }
       try {
         // two chunks in flight per worker, so none waits for the next while its answer travels
