@@ -2,15 +2,9 @@
 // chunks of samples, and answers each chunk with its sample results in order, or with the error it raised
 // (a CompileError as its code, detail and place, so the main thread raises the very same error).
 import { parentPort, workerData } from 'node:worker_threads';
-import { CheckPlan, type CheckSample, type SampleResult } from './check.js';
+import { CheckPlan, type ChunkReply, type ChunkRequest } from './check.js';
 import { CompileError } from './errors.js';
 import type { Graph } from './ir/types.js';
-
-export interface ChunkRequest { readonly first: number; readonly samples: readonly CheckSample[] }
-export type ChunkReply =
-  | { readonly first: number; readonly results: readonly SampleResult[] }
-  | { readonly first: number; readonly compileError: Pick<CompileError, 'code' | 'detail' | 'where'> }
-  | { readonly first: number; readonly error: { readonly message: string; readonly stack?: string } };
 
 const { float, lowered } = workerData as { float: Graph; lowered: Graph };
 const plan = new CheckPlan(float, lowered);

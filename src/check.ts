@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ChunkReply, ChunkRequest } from './check-worker.js';
 import { CompileError, fail } from './errors.js';
 import { normAxis, sizeOf, tensor } from './ir/tensor.js';
 import type { Graph, Tensor } from './ir/types.js';
@@ -215,6 +214,13 @@ export function checkModel(float: Graph, lowered: Graph, samples: Iterable<Check
   }
   return tally.report();
 }
+
+/** A chunk of samples for a worker (src/check-worker.ts), and its answer: results in order, or the error. */
+export interface ChunkRequest { readonly first: number; readonly samples: readonly CheckSample[] }
+export type ChunkReply =
+  | { readonly first: number; readonly results: readonly SampleResult[] }
+  | { readonly first: number; readonly compileError: Pick<CompileError, 'code' | 'detail' | 'where'> }
+  | { readonly first: number; readonly error: { readonly message: string; readonly stack?: string } };
 
 /** The compiled worker beside this module; absent when bnnc runs from its TypeScript sources (tests). */
 const WORKER = new URL('./check-worker.js', import.meta.url);
