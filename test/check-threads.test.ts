@@ -1,7 +1,7 @@
 // `check` on worker threads gives the single-threaded report bit for bit (the JSON), calls progress in the
 // same order, and ends with the very error a worker raised. Workers run compiled JavaScript, so the sources
 // are transpiled into out/ first (vitest itself runs the TypeScript; a worker cannot).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -24,6 +24,9 @@ function transpileTree(from: string, to: string) {
       const js = ts.transpileModule(readFileSync(src, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
       mkdirSync(to, { recursive: true });
       writeFileSync(join(to, e.name.replace(/\.ts$/, '.js')), js);
+    } else {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(src, join(to, e.name)); // JSON the sources import (schemas)
     }
   }
 }
