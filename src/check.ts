@@ -1,7 +1,10 @@
 // `bnnc check`: runs the float model and the lowered (integer-only) model on the same inputs and reports
 // top-1 agreement, the accuracy of each, the fraction of identical activation bits per binary layer, and
 // the cause of every disagreement (an accumulator exactly at its threshold, Sign(0), float rounding).
-import { fail } from './errors.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CompileError, fail } from './errors.js';
 import { normAxis, sizeOf, tensor } from './ir/tensor.js';
 import type { Graph, Tensor } from './ir/types.js';
 import { run } from './interp/run.js';
@@ -93,67 +96,204 @@ function compareLayer(fv: Tensor, bits: Tensor, C: number): { identical: number;
   return { identical, zeros, firstDiff };
 }
 
-export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void): CheckReport {
-  // binary layers: each lowered Threshold carries the name of the float node whose output it packs
-  const layers = lowered.nodes.filter((n) => n.domain === 'bnnc' && n.op === 'Threshold').map((t) => {
-    const f = float.nodes.find((n) => n.name === t.name);
-    return f ? { name: t.name, floatOut: f.outputs[0], bitsOut: t.outputs[0], accIn: t.inputs[0], tIn: t.inputs[1], C: lowered.types.get(t.inputs[0])!.shape.at(-1)! } : undefined;
-  }).filter((x): x is NonNullable<typeof x> => x !== undefined);
-  // a Threshold with layout NCHW (on the raw input) has C on axis 1
-  for (const l of layers) {
-    const node = lowered.nodes.find((n) => n.outputs[0] === l.bitsOut)!;
-    if (node.attrs.layout === 'NCHW') l.C = lowered.types.get(node.inputs[0])!.shape[1];
-  }
-  const stats = layers.map((l) => ({ node: l.name, bits: 0, identical: 0, zeros: 0 }));
-  const disagreements: Disagreement[] = [];
-  const fOut = float.outputs[0], lOut = lowered.outputs[0];
-  const scoreOutput = float.types.get(fOut)!.dtype === 'float32';
-  let count = 0, agree = 0, fCorrect = 0, lCorrect = 0, labelled = 0;
+/** Where check reads each binary layer: the float value, the lowered bits, accumulator and thresholds. */
+interface LayerRef { name: string; floatOut: string; bitsOut: string; accIn: string; tIn: string; C: number }
 
-  for (const s of samples) {
+/** What one sample contributes to the report: its two classes, per-layer counts, and a cause if they differ. */
+export interface SampleResult {
+  readonly fc: number;
+  readonly lc: number;
+  /** Per binary layer: [bits, identical, zeros]. */
+  readonly layers: readonly (readonly [number, number, number])[];
+  readonly cause?: string;
+}
+
+/** The models of a check and what it compares: made once per thread (src/check-worker.ts makes its own). */
+export class CheckPlan {
+  readonly layers: LayerRef[];
+  private readonly fOut: string;
+  private readonly lOut: string;
+  private readonly scoreOutput: boolean;
+
+  constructor(readonly float: Graph, readonly lowered: Graph) {
+    // binary layers: each lowered Threshold carries the name of the float node whose output it packs
+    this.layers = lowered.nodes.filter((n) => n.domain === 'bnnc' && n.op === 'Threshold').map((t) => {
+      const f = float.nodes.find((n) => n.name === t.name);
+      return f ? { name: t.name, floatOut: f.outputs[0], bitsOut: t.outputs[0], accIn: t.inputs[0], tIn: t.inputs[1], C: lowered.types.get(t.inputs[0])!.shape.at(-1)! } : undefined;
+    }).filter((x): x is NonNullable<typeof x> => x !== undefined);
+    // a Threshold with layout NCHW (on the raw input) has C on axis 1
+    for (const l of this.layers) {
+      const node = lowered.nodes.find((n) => n.outputs[0] === l.bitsOut)!;
+      if (node.attrs.layout === 'NCHW') l.C = lowered.types.get(node.inputs[0])!.shape[1];
+    }
+    this.fOut = float.outputs[0];
+    this.lOut = lowered.outputs[0];
+    this.scoreOutput = float.types.get(this.fOut)!.dtype === 'float32';
+  }
+
+  /** Runs both models on one sample. */
+  sample(s: CheckSample): SampleResult {
+    const { float, lowered, layers } = this;
     const fv = run(float, { [float.inputs[0].name]: s.x }, { keepAll: true });
     const lv = run(lowered, { [lowered.inputs[0].name]: s.q }, { keepAll: true });
-    const fc = classOf(fv.get(fOut)!, scoreOutput);
-    const lc = classOf(lv.get(lOut)!, scoreOutput);
+    const fc = classOf(fv.get(this.fOut)!, this.scoreOutput);
+    const lc = classOf(lv.get(this.lOut)!, this.scoreOutput);
     let firstLayer = -1, firstPos = -1;
-    layers.forEach((l, i) => {
+    const counts = layers.map((l, i) => {
       const r = compareLayer(fv.get(l.floatOut)!, lv.get(l.bitsOut)!, l.C);
-      stats[i].bits += sizeOf(lv.get(l.accIn)!.shape);
-      stats[i].identical += r.identical;
-      stats[i].zeros += r.zeros;
       if (r.firstDiff >= 0 && firstLayer < 0) { firstLayer = i; firstPos = r.firstDiff; }
+      return [sizeOf(lv.get(l.accIn)!.shape), r.identical, r.zeros] as const;
     });
-    if (fc === lc) agree++;
+    if (fc === lc) return { fc, lc, layers: counts };
+    let cause: string;
+    if (firstLayer < 0) cause = 'every binary activation is identical; the last layer\'s float rounding (epilogue vs the float model\'s sum) ranks two classes differently';
     else {
-      let cause: string;
-      if (firstLayer < 0) cause = 'every binary activation is identical; the last layer\'s float rounding (epilogue vs the float model\'s sum) ranks two classes differently';
-      else {
-        const l = layers[firstLayer];
-        const acc = lv.get(l.accIn)!.data[firstPos];
-        const t = lv.get(l.tIn)!.data[firstPos % l.C];
-        cause = Math.abs(acc - t) <= 1
-          ? `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc} is at the threshold ${t}; the float model's rounded sum fell on the other side`
-          : `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc}, threshold ${t}; the float model's value differs by its own rounding of the layer sum`;
-      }
-      disagreements.push({ sample: count, label: s.label, floatClass: fc, loweredClass: lc, cause });
+      const l = layers[firstLayer];
+      const acc = lv.get(l.accIn)!.data[firstPos];
+      const t = lv.get(l.tIn)!.data[firstPos % l.C];
+      cause = Math.abs(acc - t) <= 1
+        ? `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc} is at the threshold ${t}; the float model's rounded sum fell on the other side`
+        : `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc}, threshold ${t}; the float model's value differs by its own rounding of the layer sum`;
     }
-    if (s.label !== undefined) {
-      labelled++;
-      if (fc === s.label) fCorrect++;
-      if (lc === s.label) lCorrect++;
-    }
-    count++;
-    onProgress?.(count);
+    return { fc, lc, layers: counts, cause };
   }
-  if (count === 0) fail('BNNC_E051', 'no samples to check: an agreement or accuracy of nothing means nothing');
-  return {
-    samples: count,
-    float_accuracy: labelled ? fCorrect / labelled : undefined,
-    lowered_accuracy: labelled ? lCorrect / labelled : undefined,
-    agreement: count ? agree / count : 1,
-    layers: stats,
-    disagreements,
-  };
+}
+
+/** Sums sample results, taken in sample order, into the report. */
+export class CheckTally {
+  private readonly stats: LayerAgreement[];
+  private readonly disagreements: Disagreement[] = [];
+  private count = 0;
+  private agree = 0;
+  private fCorrect = 0;
+  private lCorrect = 0;
+  private labelled = 0;
+
+  constructor(plan: CheckPlan) {
+    this.stats = plan.layers.map((l) => ({ node: l.name, bits: 0, identical: 0, zeros: 0 }));
+  }
+
+  /** Adds the next sample's result; returns how many samples are done. */
+  add(r: SampleResult, label: number | undefined): number {
+    r.layers.forEach(([bits, identical, zeros], i) => {
+      const st = this.stats[i] as { bits: number; identical: number; zeros: number };
+      st.bits += bits;
+      st.identical += identical;
+      st.zeros += zeros;
+    });
+    if (r.fc === r.lc) this.agree++;
+    else this.disagreements.push({ sample: this.count, label, floatClass: r.fc, loweredClass: r.lc, cause: r.cause! });
+    if (label !== undefined) {
+      this.labelled++;
+      if (r.fc === label) this.fCorrect++;
+      if (r.lc === label) this.lCorrect++;
+    }
+    return ++this.count;
+  }
+
+  report(): CheckReport {
+    const { count, labelled } = this;
+    if (count === 0) fail('BNNC_E051', 'no samples to check: an agreement or accuracy of nothing means nothing');
+    return {
+      samples: count,
+      float_accuracy: labelled ? this.fCorrect / labelled : undefined,
+      lowered_accuracy: labelled ? this.lCorrect / labelled : undefined,
+      agreement: count ? this.agree / count : 1,
+      layers: this.stats,
+      disagreements: this.disagreements,
+    };
+  }
+}
+
+export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void): CheckReport {
+  const plan = new CheckPlan(float, lowered);
+  const tally = new CheckTally(plan);
+  for (const s of samples) {
+    const done = tally.add(plan.sample(s), s.label);
+    onProgress?.(done);
+  }
+  return tally.report();
+}
+
+/** A chunk of samples for a worker (src/check-worker.ts), and its answer: results in order, or the error. */
+export interface ChunkRequest { readonly first: number; readonly samples: readonly CheckSample[] }
+export type ChunkReply =
+  | { readonly first: number; readonly results: readonly SampleResult[] }
+  | { readonly first: number; readonly compileError: Pick<CompileError, 'code' | 'detail' | 'where'> }
+  | { readonly first: number; readonly error: { readonly message: string; readonly stack?: string } };
+
+/** The compiled worker beside this module; absent when bnnc runs from its TypeScript sources (tests). */
+const WORKER = new URL('./check-worker.js', import.meta.url);
+export const WORKER_AVAILABLE = existsSync(fileURLToPath(WORKER));
+const CHUNK = 16;
+
+/**
+ * checkModel over `jobs` worker threads: samples are read here and sent in chunks of CHUNK to whichever
+ * worker is free; results are taken back in sample order, so the report and the progress calls are those
+ * of checkModel. An error in a worker ends the check with that error (a CompileError keeps its code).
+ * With jobs ≤ 1, or without the compiled worker, this is checkModel.
+ */
+export async function checkModelThreaded(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, jobs: number, onProgress?: (done: number) => void): Promise<CheckReport> {
+  if (jobs <= 1 || !WORKER_AVAILABLE) return checkModel(float, lowered, samples, onProgress);
+  const tally = new CheckTally(new CheckPlan(float, lowered));
+  const it = samples[Symbol.iterator]();
+  const labels: (number | undefined)[] = [];
+  const done = new Map<number, readonly SampleResult[]>();
+  let read = 0, taken = 0, exhausted = false;
+  const workers = Array.from({ length: jobs }, () => new Worker(WORKER, { workerData: { float, lowered } }));
+  try {
+    return await new Promise<CheckReport>((resolve, rejectOnce) => {
+      let stopped = false;
+      const reject = (e: unknown) => { stopped = true; rejectOnce(e); };
+      const feed = (w: Worker): boolean => {
+        const chunk: CheckSample[] = [];
+        while (!exhausted && chunk.length < CHUNK) {
+          const r = it.next();
+          if (r.done) exhausted = true;
+          else { chunk.push(r.value); labels.push(r.value.label); }
+        }
+        if (!chunk.length) return false;
+        w.postMessage({ first: read, samples: chunk } satisfies ChunkRequest);
+        read += chunk.length;
+        return true;
+      };
+      let busy = 0;
+      const start = (w: Worker) => { if (feed(w)) busy++; };
+      for (const w of workers) {
+        w.on('message', (m: ChunkReply) => {
+          if (stopped) return;
+          try {
+            busy--;
+            if ('compileError' in m) throw new CompileError(m.compileError.code, m.compileError.detail, m.compileError.where);
+            if ('error' in m) throw Object.assign(new Error(m.error.message), { stack: m.error.stack });
+            done.set(m.first, m.results);
+            for (let rs = done.get(taken); rs; rs = done.get(taken)) {
+              done.delete(taken);
+              for (const r of rs) {
+                const n = tally.add(r, labels[taken++]);
+                onProgress?.(n);
+              }
+            }
+            start(w);
+            if (busy === 0) resolve(tally.report());
+          } catch (e) {
+            reject(e);
+          }
+        });
+        w.on('error', reject);
+        w.on('exit', (code) => { if (!stopped && busy > 0) reject(new Error(`a check worker stopped (exit code ${code}) with samples unanswered`)); });
+      }
+      try {
+        // two chunks in flight per worker, so none waits for the next while its answer travels
+        for (const w of [...workers, ...workers]) start(w);
+        if (busy === 0) resolve(tally.report());
+      } catch (e) {
+        reject(e);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 export function formatCheck(r: CheckReport): string {

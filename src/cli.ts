@@ -3,22 +3,20 @@
 // message, no stack trace); 3 a toolchain or emulator problem (missing tool, guest fault, time-out);
 // 70 an internal error (a bnnc bug).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { listChips, loadChip } from './backend/chip.js';
-import { measureFootprint } from './backend/footprint.js';
-import { listTargets, loadTarget, ToolchainError } from './backend/index.js';
-import { checkFit, formatFit, parseBytes, type Reserve } from './bench/estimate.js';
-import { formatBench } from './bench/format.js';
-import { formatCheck } from './check.js';
-import { build, type LoadOptions, type LowerOptions, parseInputQuant, prepare } from './compile.js';
+import { listTargets, loadTarget } from './backend/target.js';
+import { ToolchainError } from './backend/toolchain.js';
+import { parseBytes, type Reserve } from './bench/estimate.js';
+import type { LoadOptions, LowerOptions } from './compile.js';
 import { positiveInt } from './data/numbers.js';
 import { CompileError, fail } from './errors.js';
-import { formatInspect } from './inspect.js';
-import { printGraph } from './ir/print.js';
-import { bench, check, inspect, type SampleOptions, verify } from './library.js';
-import { writeOutputDir } from './output.js';
-import { buildReport } from './report/report.js';
-import { writeReportFile } from './report/write.js';
+import type { SampleOptions } from './library.js';
+
+// Only what every command needs is imported above: each action imports its own modules when it runs, so
+// `bnnc --version` does not load the compiler, nor `compile` what only verify or the ts target needs.
+const library = () => import('./library.js');
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -51,10 +49,11 @@ interface ModelFlags {
   binarizeWeights?: string[];
 }
 
-function loadOptions(o: ModelFlags, io: Io): LoadOptions {
+async function loadOptions(o: ModelFlags, io: Io): Promise<LoadOptions> {
   const shapes = parseInputShapes(o.inputShape ?? []);
   const maxTensorBytes = positiveInt('--max-tensor-bytes', o.maxTensorBytes);
   const dump = o.dumpAfter;
+  const { printGraph } = await import('./ir/print.js');
   const bw = o.binarizeWeights;
   return {
     binarizeWeights: bw === undefined ? undefined : bw.length === 1 && bw[0] === 'all' ? 'all' : bw.flatMap((s) => s.split(',')),
@@ -105,7 +104,8 @@ interface CheckFlags extends ModelFlags {
 }
 
 /** --input-scale and its companions (none: the model's own 8-bit input Quant, or an integer input). */
-function quantOptionsOf(o: CheckFlags): LowerOptions {
+async function quantOptionsOf(o: CheckFlags): Promise<LowerOptions> {
+  const { parseInputQuant } = await import('./compile.js');
   return { inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) };
 }
 
@@ -133,8 +133,9 @@ export function buildProgram(io: Io): Command {
     .description('list the nodes of a model with output shapes, parameter counts and which weights and activations are binary')
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print the report as JSON'))
-    .action((model: string, o: ModelFlags & { json?: boolean }) => {
-      const report = inspect(model, loadOptions(o, io));
+    .action(async (model: string, o: ModelFlags & { json?: boolean }) => {
+      const [{ inspect }, { formatInspect }] = await Promise.all([library(), import('./inspect.js')]);
+      const report = inspect(model, await loadOptions(o, io));
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
 
@@ -145,10 +146,12 @@ export function buildProgram(io: Io): Command {
     .requiredOption('-o, --output <dir>', 'output folder: bnnc writes only inside it and replaces only its own files (docs/output.md)')
     .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
     .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder"))))
-    .action((model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
+    .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
+      const [{ build }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
+        import('./compile.js'), import('./backend/footprint.js'), import('./bench/estimate.js'), import('./output.js')]);
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
-      const { lowered, files } = build(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), prefix: o.prefix });
+      const { lowered, files } = build(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
       const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix }) : undefined;
       const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
@@ -184,11 +187,12 @@ export function buildProgram(io: Io): Command {
     .option('--limit <n>', 'use the first N samples only')
     .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
     .option('--json', 'print the report as JSON')))
-    .action((model: string, o: CheckFlags & { target: string; timeout?: string }) => {
+    .action(async (model: string, o: CheckFlags & { target: string; timeout?: string }) => {
+      const { verify } = await library();
       const target = loadTarget(o.target);
       let report;
       try {
-        report = verify(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout) });
+        report = verify(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout) });
       } catch (e) {
         ranInto(e, 'verify', target.name, io);
       }
@@ -217,12 +221,13 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--kernels <variant>', 'kernel variant').choices(['optimized', 'reference']).default('optimized'))
     .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
     .option('--json', 'print the report as JSON'))))
-    .action((model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string; reserveFlash?: string; reserveRam?: string }) => {
+    .action(async (model: string, o: CheckFlags & { target: string; kernels: 'optimized' | 'reference'; timeout?: string; reserveFlash?: string; reserveRam?: string }) => {
+      const [{ bench }, { formatBench }] = await Promise.all([library(), import('./bench/format.js')]);
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
       let report;
       try {
-        report = bench(model, target, { ...loadOptions(o, io), ...quantOptionsOf(o), kernels: o.kernels, timeoutMs: positiveInt('--timeout', o.timeout), reserve });
+        report = bench(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), kernels: o.kernels, timeoutMs: positiveInt('--timeout', o.timeout), reserve });
       } catch (e) {
         ranInto(e, 'bench', target.name, io);
       }
@@ -237,14 +242,17 @@ export function buildProgram(io: Io): Command {
     .option('--random <n>', 'seeded random raw inputs instead of --data', undefined)
     .option('--seed <n>', 'seed for --random', '1')
     .option('--limit <n>', 'use the first N samples only')
+    .option('--jobs <n>', 'worker threads that run the samples (default: the available CPUs)')
     .option('--json', 'print the report as JSON')))
-    .action((model: string, o: CheckFlags) => {
+    .action(async (model: string, o: CheckFlags & { jobs?: string }) => {
+      const [{ checkOnThreads }, { formatCheck }] = await Promise.all([library(), import('./check.js')]);
+      const jobs = positiveInt('--jobs', o.jobs, 256) ?? availableParallelism();
       const started = Date.now();
       const tty = (process.stderr as { isTTY?: boolean }).isTTY === true && !o.json;
       const onProgress = (done: number) => {
         if (tty && Date.now() - started > 1500 && done % 50 === 0) io.err(`\rchecking… ${done} samples`);
       };
-      const report = check(model, { ...loadOptions(o, io), ...quantOptionsOf(o), ...samplesOf(o), onProgress });
+      const report = await checkOnThreads(model, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), ...samplesOf(o), onProgress, jobs });
       if (tty && Date.now() - started > 1500) io.err('\r\x1b[K');
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
     });
@@ -262,10 +270,11 @@ export function buildProgram(io: Io): Command {
     .option('--seed <n>', 'seed for --random', '1')
     .option('--limit <n>', 'check the first N samples only')
     .option('--force', 'overwrite the file even when bnnc did not write it')))
-    .action((model: string, o: CheckFlags & { target: string; output: string; kernels: 'optimized' | 'reference'; bench: boolean; force?: boolean }) => {
+    .action(async (model: string, o: CheckFlags & { target: string; output: string; kernels: 'optimized' | 'reference'; bench: boolean; force?: boolean }) => {
+      const [{ prepare }, { buildReport }, { writeReportFile }] = await Promise.all([import('./compile.js'), import('./report/report.js'), import('./report/write.js')]);
       const target = loadTarget(o.target);
-      const { inputQuant } = quantOptionsOf(o);
-      const { float, lowered } = prepare(model, { ...loadOptions(o, io), inputQuant });
+      const { inputQuant } = await quantOptionsOf(o);
+      const { float, lowered } = prepare(model, { ...(await loadOptions(o, io)), inputQuant });
       const html = buildReport({ model, version: VERSION, float, lowered, target, inputQuant, kernels: o.kernels, bench: o.bench, samples: o, warn: io.err });
       writeReportFile(o.output, html, { force: o.force, model });
       io.out(`wrote ${o.output} (${target.name})\n`);

@@ -3,7 +3,8 @@
 // src/cli.ts touches argv, writes files and sets exit codes. The library entry is src/index.ts.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { emitC, loadTarget, type Target } from './backend/index.js';
+import { emitC } from './backend/emit.js';
+import { loadTarget, type Target } from './backend/target.js';
 import type { KernelVariant } from './backend/kernels.js';
 import { fail } from './errors.js';
 import type { Graph, InputQuant } from './ir/types.js';

@@ -4,7 +4,7 @@
 import { loadTarget, type Target, type VerifyReport, verifyOnTarget } from './backend/index.js';
 import { bench as benchLowered, type BenchReport } from './bench/bench.js';
 import type { Reserve } from './bench/estimate.js';
-import { type CheckReport, checkModel } from './check.js';
+import { type CheckReport, checkModel, checkModelThreaded } from './check.js';
 import { type CompileOptions, type LoadOptions, loadModel, type LowerOptions, type ModelSource, prepare, runsPortableMath } from './compile.js';
 import { rawInputs, type SampleFlags, sampleSource } from './data/samples.js';
 import { inspectGraph, type InspectReport } from './inspect.js';
@@ -51,6 +51,12 @@ export function inspect(model: ModelSource, opts: LoadOptions = {}): InspectRepo
 export function check(model: ModelSource, opts: CheckOptions = {}): CheckReport {
   const { float, lowered } = prepare(model, opts);
   return checkModel(float, lowered, sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts)), opts.onProgress);
+}
+
+/** check on `jobs` worker threads (src/check-worker.ts): the same report, samples in the same order. */
+export async function checkOnThreads(model: ModelSource, opts: CheckOptions & { readonly jobs: number }): Promise<CheckReport> {
+  const { float, lowered } = prepare(model, opts);
+  return checkModelThreaded(float, lowered, sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts)), opts.jobs, opts.onProgress);
 }
 
 /** The model compiled for `target` and run there (emulator or host), every output compared bit for bit. */

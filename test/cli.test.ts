@@ -120,6 +120,9 @@ describe('bnnc command line', () => {
     const badOffset = await cli('check', bnnPath, '--input-scale', '1/255', '--input-offset', '0.3');
     expect(badOffset.code).toBe(2);
     expect(badOffset.err).toMatch(/BNNC_E019/);
+    const noJobs = await cli('check', bnnPath, '--input-scale', '1/255', '--random', '3', '--jobs', '0');
+    expect(noJobs.code).toBe(2);
+    expect(noJobs.err).toMatch(/BNNC_E019.*--jobs '0'/);
   });
 
   it('compile writes the C package, replaces only its own files, and is deterministic', async () => {

@@ -54,7 +54,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['passes'],
   ['onnx', 'lower', 'backend'],
   ['check.ts', 'inspect.ts'],
-  ['data', 'bench', 'output'],
+  ['data', 'bench', 'output', 'check-worker.ts'],
   ['output.ts', 'input-quant.ts', 'report'],
   ['compile.ts'],
   ['library.ts'],

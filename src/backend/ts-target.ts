@@ -6,13 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Node as TsNode, Project, SyntaxKind, VariableDeclarationKind, type WriterFunction } from 'ts-morph';
+import { createRequire } from 'node:module';
+import type * as TsMorph from 'ts-morph';
 import { bug, fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor } from '../ir/types.js';
 import type { InputQuant } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
 import type { KernelArg } from '../ops/types.js';
+
+/** ts-morph takes about a second to load and only this target uses it: loaded on first use (synchronously). */
+let tsMorph: typeof TsMorph | undefined;
+const morph = (): typeof TsMorph => (tsMorph ??= createRequire(import.meta.url)('ts-morph') as typeof TsMorph);
 
 /** Where the copied declarations come from: the kernels (and the src/numeric files they import), the glue. */
 const SOURCES = ['../../src/numeric/kernels.ts', '../../templates/ts/runtime.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
@@ -35,6 +40,7 @@ let declMap: Map<string, Decl> | undefined;
  */
 function declarations(): Map<string, Decl> {
   if (declMap) return declMap;
+  const { Node: TsNode, Project, SyntaxKind } = morph();
   const project = new Project({ useInMemoryFileSystem: true });
   const files = [...SOURCES];
   const all = new Map<string, Decl>();
@@ -200,6 +206,7 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
     }
   });
 
+  const { Project, VariableDeclarationKind } = morph();
   const project = new Project({ useInMemoryFileSystem: true });
   const sf = project.createSourceFile(`${prefix}.ts`, '');
   const formula = q ? `the model's float input x = (q - ${q.zeroPoint}) * ${q.divisor === 1 ? q.scale : `${q.scale} / ${q.divisor}`}` : 'the model takes these integers as they are';
@@ -230,7 +237,7 @@ export function buildTsModule(g: Graph, prefix: string, q?: InputQuant): TsModel
       declarations: [{ name, initializer: init }],
     });
   }
-  const statements: WriterFunction = (w) => {
+  const statements: TsMorph.WriterFunction = (w) => {
     for (const line of body) w.writeLine(line);
     w.writeLine(`return { ${g.outputs.map((o) => `${JSON.stringify(o)}: ${vars.get(o)}`).join(', ')} };`);
   };

@@ -51,14 +51,18 @@ export const BatchNormalization: OpDef = {
     const round = rounderFor(x.dtype);
     const eps = round(attrFloat(ctx, 'epsilon'));
     // statistic j applies to a run of `inner` consecutive elements, runs cycling every `stat` of them
-    const inner = sizeOf(x.shape.slice(1)) / stat;
+    const inner = (sizeOf(x.shape.slice(1)) / stat) | 0; // int32 index arithmetic (see Conv)
     const y = tensor(x.dtype, x.shape);
     const xd = x.data, yd = y.data;
-    const den = Array.from({ length: stat }, (_, j) => round(Math.sqrt(round(variance.data[j] + eps))));
-    for (let e = 0; e < xd.length; e++) {
-      const j = Math.floor(e / inner) % stat;
-      const t = round(round(scale.data[j] * round(xd[e] - mean.data[j])) / den[j]);
-      yd[e] = round(t + bias.data[j]);
+    const sd = scale.data, bd = bias.data, md = mean.data, vd = variance.data;
+    for (let e0 = 0; e0 < xd.length; e0 += inner) {
+      const j = (e0 / inner) % stat;
+      const mj = md[j], sj = sd[j], bj = bd[j];
+      const dj = round(Math.sqrt(round(vd[j] + eps)));
+      for (let e = e0, end = (e0 + inner) | 0; e < end; e++) {
+        const t = round(round(sj * round(xd[e] - mj)) / dj);
+        yd[e] = round(t + bj);
+      }
     }
     return [y];
   },

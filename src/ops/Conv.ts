@@ -4,7 +4,7 @@
 import { fail } from '../errors.js';
 import { rounderFor, shapeText, sizeOf, tensor } from '../ir/tensor.js';
 import type { Tensor, TensorType } from '../ir/types.js';
-import { resolveWindow, WINDOW_ATTRS, windowTaps, type Window } from './sliding-window.js';
+import { resolveWindow, WINDOW_ATTRS, windowRuns, type Window } from './sliding-window.js';
 import type { OpContext, OpDef } from './types.js';
 import { attrInt, attrInts, expectDType, FLOATS, need, where } from './util.js';
 
@@ -53,7 +53,6 @@ export const Conv: OpDef = {
   eval(ctx, inputs) {
     const x = need(ctx, inputs, 0), w = need(ctx, inputs, 1), b: Tensor | undefined = inputs[2];
     const win = geometry(ctx, x, w, b);
-    const { start, tap, off } = windowTaps(win);
     const round = rounderFor(x.dtype);
     const [n, c] = x.shape;
     const [m, cg] = w.shape;
@@ -61,18 +60,34 @@ export const Conv: OpDef = {
     const inPlane = sizeOf(win.inSize), outPlane = sizeOf(win.outSize), nK = sizeOf(win.kernel);
     const y = tensor(x.dtype, [n, m, ...win.outSize]);
     const xd = x.data, wd = w.data, yd = y.data;
+    const runs = windowRuns(win);
+    // One kernel tap at a time over all outputs of a plane: each output still sums its own taps in the
+    // order above (channels, then row-major taps), but consecutive additions belong to different outputs,
+    // so they do not wait on each other. y's own elements are the accumulators: a store into the float32
+    // array is the rounding fl(acc + fl(x·w)) (float64: no rounding, as `round`).
+    // (`| 0` keeps the index arithmetic in int32: shapes may arrive as doubles, which halves the speed)
+    const { start, out, off, len } = runs, step = runs.step | 0;
     for (let ni = 0; ni < n; ni++) {
       for (let mi = 0; mi < m; mi++) {
         const c0 = Math.floor(mi / mg) * cg;
-        const yBase = (ni * m + mi) * outPlane;
-        for (let p = 0; p < outPlane; p++) {
-          let acc = 0;
-          for (let ci = 0; ci < cg; ci++) {
-            const xBase = (ni * c + c0 + ci) * inPlane, wBase = (mi * cg + ci) * nK;
-            for (let j = start[p]; j < start[p + 1]; j++) acc = round(acc + round(xd[xBase + off[j]] * wd[wBase + tap[j]]));
+        const yBase = ((ni * m + mi) * outPlane) | 0;
+        for (let ci = 0; ci < cg; ci++) {
+          const xBase = ((ni * c + c0 + ci) * inPlane) | 0, wBase = ((mi * cg + ci) * nK) | 0;
+          for (let t = 0; t < nK; t++) {
+            const wv = wd[wBase + t];
+            for (let j = start[t]; j < start[t + 1]; j++) {
+              const y0 = (yBase + out[j]) | 0, x0 = (xBase + off[j]) | 0, l = len[j];
+              let q = 0;
+              for (; q + 4 <= l; q += 4) { // four independent outputs per step (same sums, more in flight)
+                const a0 = yd[y0 + q] + round(xd[x0 + q * step] * wv), a1 = yd[y0 + q + 1] + round(xd[x0 + (q + 1) * step] * wv);
+                const a2 = yd[y0 + q + 2] + round(xd[x0 + (q + 2) * step] * wv), a3 = yd[y0 + q + 3] + round(xd[x0 + (q + 3) * step] * wv);
+                yd[y0 + q] = a0; yd[y0 + q + 1] = a1; yd[y0 + q + 2] = a2; yd[y0 + q + 3] = a3;
+              }
+              for (; q < l; q++) yd[y0 + q] += round(xd[x0 + q * step] * wv);
+            }
           }
-          yd[yBase + p] = b ? round(acc + b.data[mi]) : acc;
         }
+        if (b) for (let p = yBase; p < yBase + outPlane; p++) yd[p] = round(yd[p] + b.data[mi]);
       }
     }
     return [y];

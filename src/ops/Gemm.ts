@@ -54,12 +54,17 @@ export const Gemm: OpDef = {
     const ci = c && broadcastIndex(c.shape, [m, n]);
     const y = tensor(a.dtype, [m, n]);
     const ad = a.data, bd = b.data, yd = y.data;
+    // k outer, outputs of a row inner: each output still sums over k ascending, but consecutive additions
+    // belong to different outputs (see Conv); y's float32 elements are the accumulators (a store rounds).
     for (let i = 0; i < m; i++) {
+      const y0 = (i * n) | 0;
+      for (let l = 0; l < k; l++) {
+        const av = ad[(i * am + l * ak) | 0], b0 = (l * bk) | 0;
+        for (let j = 0; j < n; j++) yd[y0 + j] += round(av * bd[b0 + j * bn]);
+      }
       for (let j = 0; j < n; j++) {
-        let acc = 0;
-        for (let l = 0; l < k; l++) acc = round(acc + round(ad[i * am + l * ak] * bd[l * bk + j * bn]));
-        acc = round(alpha * acc);
-        yd[i * n + j] = c && ci ? round(acc + round(beta * c.data[ci[i * n + j]])) : acc;
+        const acc = round(alpha * yd[y0 + j]);
+        yd[y0 + j] = c && ci ? round(acc + round(beta * c.data[ci[y0 + j]])) : acc;
       }
     }
     return [y];

@@ -45,13 +45,15 @@ export const MatMul: OpDef = {
     const ia = batchOf(a.shape), ib = batchOf(b.shape);
     const y = tensor(a.dtype, out);
     const ad = a.data, bd = b.data, yd = y.data;
+    // k outer, outputs of a row inner (see Gemm); y's elements are the accumulators: a store rounds to
+    // float32 or wraps to int32, as round(acc + mul(a, b)) does
     for (let q = 0; q < ia.length; q++) {
       const a0 = ia[q] * m * k, b0 = ib[q] * k * n, y0 = q * m * n;
       for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let acc = 0;
-          for (let l = 0; l < k; l++) acc = round(acc + mul(ad[a0 + i * k + l], bd[b0 + l * n + j]));
-          yd[y0 + i * n + j] = acc;
+        const yi = (y0 + i * n) | 0;
+        for (let l = 0; l < k; l++) {
+          const av = ad[(a0 + i * k + l) | 0], bl = (b0 + l * n) | 0;
+          for (let j = 0; j < n; j++) yd[yi + j] += mul(av, bd[bl + j]);
         }
       }
     }

@@ -135,3 +135,60 @@ export function increment(idx: number[], shape: readonly number[]): void {
     idx[d] = 0;
   }
 }
+
+/**
+ * The same taps grouped by kernel tap, for evals that sweep one tap over all outputs (Conv): for kernel
+ * tap t (flat row-major), runs start[t] .. start[t+1]−1; run j covers the `len[j]` consecutive output
+ * positions from `out[j]` (flat) along the last spatial axis, reading the input from offset `off[j]` in
+ * steps of `step` (the last axis' stride). An output position is in a run of tap t exactly when t is in
+ * its list of `windowTaps`. Per axis i the tap (k, d, s, pb) reads c = o·s − pb + k·d, inside for
+ *   lo = max(0, ceil((pb − k·d) / s)) ≤ o < hi = min(out, floor((in − 1 + pb − k·d) / s) + 1).
+ */
+export interface TapRuns {
+  readonly start: Int32Array;
+  readonly out: Int32Array;
+  readonly off: Int32Array;
+  readonly len: Int32Array;
+  readonly step: number;
+}
+
+export function windowRuns(w: Window): TapRuns {
+  const r = w.inSize.length;
+  const nK = sizeOf(w.kernel);
+  const inStr = stridesOf(w.inSize), outStr = stridesOf(w.outSize);
+  const start = new Int32Array(nK + 1);
+  const out: number[] = [], off: number[] = [], len: number[] = [];
+  const k = new Array<number>(r).fill(0);
+  const lo = new Array<number>(r), hi = new Array<number>(r);
+  for (let t = 0; t < nK; t++) {
+    let empty = false;
+    for (let i = 0; i < r; i++) {
+      const shift = w.padBegin[i] - k[i] * w.dilations[i];
+      lo[i] = Math.max(0, Math.ceil(shift / w.strides[i]));
+      hi[i] = Math.min(w.outSize[i], Math.floor((w.inSize[i] - 1 + shift) / w.strides[i]) + 1);
+      if (lo[i] >= hi[i]) empty = true;
+    }
+    if (!empty) {
+      // every output multi-index of the box lo .. hi−1 over the axes before the last one
+      const o = lo.slice(0, r - 1);
+      for (;;) {
+        let p = lo[r - 1] * outStr[r - 1], at = 0;
+        for (let i = 0; i < r; i++) {
+          const oi = i < r - 1 ? o[i] : lo[i];
+          if (i < r - 1) p += oi * outStr[i];
+          at += (oi * w.strides[i] - w.padBegin[i] + k[i] * w.dilations[i]) * inStr[i];
+        }
+        out.push(p); off.push(at); len.push(hi[r - 1] - lo[r - 1]);
+        let d = r - 2;
+        for (; d >= 0; d--) {
+          if (++o[d] < hi[d]) break;
+          o[d] = lo[d];
+        }
+        if (d < 0) break;
+      }
+    }
+    start[t + 1] = out.length;
+    increment(k, w.kernel);
+  }
+  return { start, out: Int32Array.from(out), off: Int32Array.from(off), len: Int32Array.from(len), step: w.strides[r - 1] * inStr[r - 1] };
+}

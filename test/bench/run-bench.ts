@@ -1,7 +1,7 @@
 // Regenerates docs/benchmarks.md: `bench` on every emulated core of the table, for the real models (and the
 // example models when present), optimized and reference kernels in the same run. Run with
 //   BNNC_BENCH_DOCS=1 npx vitest run test/bench/bench-docs.test.ts
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadModel, lowerModel } from '../../src/compile.js';
 import { loadTarget, type Target } from '../../src/backend/target.js';
 import { bench, type BenchReport } from '../../src/bench/bench.js';
@@ -62,9 +62,14 @@ export function benchDoc(): string {
   return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram].join('\n') + '\n';
 }
 
+/** The tool-speed section that `npm run bench:tools` (scripts/bench-tools.mjs) writes between these markers. */
+const TOOLS_SECTION = /<!-- tools:begin[^>]*-->[\s\S]*?<!-- tools:end -->/;
+
 export function writeBenchDoc(): string {
-  const text = benchDoc();
-  writeFileSync(`${ROOT}docs/benchmarks.md`, text);
+  const path = `${ROOT}docs/benchmarks.md`;
+  const tools = existsSync(path) ? TOOLS_SECTION.exec(readFileSync(path, 'utf8'))?.[0] : undefined;
+  const text = tools ? `${benchDoc()}\n${tools}\n` : benchDoc();
+  writeFileSync(path, text);
   return text;
 }
 
