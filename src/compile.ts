@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { emitC } from './backend/emit.js';
 import { loadTarget, type Target } from './backend/target.js';
 import type { KernelVariant } from './backend/kernels.js';
+import type { Package } from './backend/target.js';
 import { fail } from './errors.js';
 import type { Graph, InputQuant } from './ir/types.js';
 import { lowerGraph } from './lower/lower.js';
@@ -39,6 +40,8 @@ export interface CompileOptions extends LoadOptions, LowerOptions {
   readonly prefix?: string;
   /** Binary conv kernels: 'optimized' (default, from the target's features) or the portable 'reference'. */
   readonly kernels?: KernelVariant;
+  /** The build files beside the C (docs/integration.md); default: the target's declared package. */
+  readonly package?: Package;
 }
 
 /** The model compiled for `target`: file name → content (C sources and header, build files, README). */
@@ -51,7 +54,7 @@ export function build(model: ModelSource, target: string | Target, opts: Compile
   const t = typeof target === 'string' ? loadTarget(target) : target;
   if (opts.prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(opts.prefix)) fail('BNNC_E019', `--prefix '${opts.prefix}': expected a C identifier`);
   const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
-  return { float, lowered, files: emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels }) };
+  return { float, lowered, files: emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels, package: opts.package }) };
 }
 
 /** The float graph (what the model computes) and the lowered one (what every back end compiles). */

@@ -10,7 +10,7 @@ import type { Graph, InputQuant } from '../ir/types.js';
 import { buildCModel, type CModel } from './c-data.js';
 import type { ConstArray } from '../ops/c-layer.js';
 import { cArrayBody, hex32 } from './c-literals.js';
-import type { Target } from './target.js';
+import type { Package, Target } from './target.js';
 import { selectKernels, type KernelVariant } from './kernels.js';
 import { emitTs } from './ts-target.js';
 
@@ -21,6 +21,8 @@ export interface EmitOptions {
   readonly prefix?: string;
   /** Binary conv kernels: 'optimized' (default; chosen from the target's features) or the portable 'reference'. */
   readonly kernels?: KernelVariant;
+  /** The build files written beside the C (docs/integration.md); default: the target's declared `package`. */
+  readonly package?: Package;
 }
 
 /** The header's statement of the input quantization: x = (q − zero_point) · scale. */
@@ -76,10 +78,31 @@ export function templateData(model: CModel, target: Target, q?: InputQuant): obj
   };
 }
 
-/** The build files of a package kind: templates/common/packages/<package>/*.hbs, written without `.hbs`. */
-function packageTemplates(pkg: Target['package']): string[] {
+/**
+ * The build files of a package kind: templates/common/packages/<package>/*.hbs, written without `.hbs` and
+ * with `PREFIX` in a file name replaced by the prefix; every package but `none` ships the timing header too.
+ */
+function packageTemplates(pkg: Package): { template: string; name: (prefix: string) => string }[] {
+  if (pkg === 'none') return [];
   const dir = `${TEMPLATES_DIR}common/packages/${pkg}`;
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort() : [];
+  const own = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort() : [];
+  return [
+    ...own.map((f) => ({ template: `packages/${pkg}/${f}`, name: (p: string) => f.slice(0, -4).replace('PREFIX', p) })),
+    { template: 'packages/timing.h.hbs', name: (p: string) => `${p}_timing.h` },
+  ];
+}
+
+/** What the package templates add to the model's data: the cycle counter, layer names, CPU flags, version. */
+function packageData(model: CModel, target: Target): object {
+  const counter = target.cycleCounter;
+  return {
+    cycles: { [counter.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]: true, kind: counter },
+    layerNames: model.layers.map((l) => l.fn),
+    layerCount: model.layers.length,
+    // the -m options the code was generated for: the CMake package's default BNNC_CPU_FLAGS
+    cpuFlags: target.compiler.flags.filter((f) => f.startsWith('-m')).join(' '),
+    libraryName: model.prefix.replace(/_/g, '-'),
+  };
 }
 
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
@@ -91,7 +114,8 @@ export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): M
   const files = new Map<string, string>();
   files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
   files.set(`${p}.c`, render(target.family, 'model.c.hbs', data));
-  for (const f of packageTemplates(target.package)) files.set(f.slice(0, -4), render(target.family, `packages/${target.package}/${f}`, data));
+  const pkgData = { ...data, ...packageData(model, target) };
+  for (const t of packageTemplates(opts.package ?? target.package)) files.set(t.name(p), render(target.family, t.template, pkgData));
   files.set('README.md', render(target.family, 'README.md.hbs', data));
   return files;
 }

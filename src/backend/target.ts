@@ -71,8 +71,10 @@ export interface Target {
   };
   /** How verify runs the code: natively, under the emulator with semihosting, in Node (the ts module), or not at all. */
   readonly runner: 'host' | 'semihost' | 'ts' | 'none';
-  /** The build files emitted beside the C: templates/common/packages/<package>/, or none. */
-  readonly package: 'cmake' | 'esp-idf' | 'none';
+  /** The default build files emitted beside the C (`--package` overrides it): templates/common/packages/<package>/, or none. */
+  readonly package: Package;
+  /** The core's cycle counter, read by the <prefix>_timing.h helpers (docs/integration.md). */
+  readonly cycleCounter: 'dwt-cyccnt' | 'systick' | 'riscv-mcycle' | 'esp-pccr' | 'xtensa-ccount' | 'none';
   readonly memory: { readonly flashBytes: number; readonly ramBytes: number };
   readonly emulator: Emulator | null;
   /** The bench's cycle cost table, or null (instructions only). */
@@ -81,6 +83,10 @@ export interface Target {
   /** Set when `--target` named a chip (targets/chips/): the chip this core target stands for. */
   readonly chip?: ChipProfile;
 }
+
+/** The kinds of build files bnnc writes beside the C (docs/integration.md). */
+export const PACKAGES = ['cmake', 'esp-idf', 'arduino', 'platformio', 'zephyr', 'none'] as const;
+export type Package = (typeof PACKAGES)[number];
 
 export const TARGETS_DIR = fileURLToPath(new URL('../../targets/', import.meta.url));
 
