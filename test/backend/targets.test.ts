@@ -158,7 +158,7 @@ describe('emission', () => {
     const g = lowerReal(MODELS[2]);
     const a = emitC(g, loadTarget('cortex-m4'), { prefix: 'mnist' });
     const b = emitC(lowerReal(MODELS[2]), loadTarget('cortex-m4'), { prefix: 'mnist' });
-    expect([...a.keys()].sort()).toEqual(['CMakeLists.txt', 'README.md', 'mnist.c', 'mnist.h']);
+    expect([...a.keys()].sort()).toEqual(['CMakeLists.txt', 'README.md', 'mnist.c', 'mnist.h', 'mnist_timing.h']);
     for (const [k, v] of a) expect(b.get(k), k).toBe(v);
     expect(a.get('mnist.h')).toContain('int mnist_run(const uint8_t *input, float *output);');
     expect(a.get('mnist.c')).not.toMatch(/malloc|[^a-z_]free\(/);
