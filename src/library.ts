@@ -2,6 +2,7 @@
 // report out: load and lower through compile.ts, then the stage's own function. No argv, no files written,
 // no exit codes: errors are CompileErrors (bad input) or ToolchainErrors (a build or emulator step failed).
 import { loadTarget, type Target, type VerifyReport, verifyOnTarget } from './backend/index.js';
+import { expectation, type ExpectReport } from './backend/expect.js';
 import { bench as benchLowered, type BenchReport } from './bench/bench.js';
 import type { Reserve } from './bench/estimate.js';
 import { type CheckReport, checkModel, checkModelThreaded } from './check.js';
@@ -33,6 +34,10 @@ export interface CheckOptions extends LoadOptions, LowerOptions, SampleOptions {
 export interface VerifyOptions extends CompileOptions, SampleOptions {
   /** Time limit in ms of every build and run step (default: a limit per step, derived from its work). */
   readonly timeoutMs?: number;
+  /** Golden float outputs of the float model on `data`, [N, …output]: the report gains `expected` (docs/ci.md). */
+  readonly expect?: string;
+  /** With `expect`: thresholds whose breaking the report's `expected.failures` name. */
+  readonly thresholds?: { readonly minTop1?: number | string; readonly maxAbsDiff?: number | string };
 }
 
 export interface BenchOptions extends CompileOptions {
@@ -60,12 +65,14 @@ export async function checkOnThreads(model: ModelSource, opts: CheckOptions & { 
 }
 
 /** The model compiled for `target` and run there (emulator or host), every output compared bit for bit. */
-export function verify(model: ModelSource, target: string | Target, opts: VerifyOptions = {}): VerifyReport {
+export function verify(model: ModelSource, target: string | Target, opts: VerifyOptions = {}): VerifyReport & { expected?: ExpectReport } {
   const t = typeof target === 'string' ? loadTarget(target) : target;
   const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
   // a lazy iterable: verify reads it batch by batch
   const inputs = rawInputs(sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts, 20)));
-  return verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs });
+  const golden = expectation(lowered, inputs.count, { data: opts.data, expect: opts.expect, ...opts.thresholds });
+  const report = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, onOutputs: golden?.add });
+  return golden && report.ran ? { ...report, expected: golden.report() } : report;
 }
 
 /** Exact executed instructions, binary MACs, estimated cycles, flash and RAM per layer on `target`'s emulator. */

@@ -35,7 +35,12 @@ export interface VerifyOptions {
   readonly layerDebug?: boolean;
   /** Binary conv kernels of the emitted C (emitC's option): 'optimized' (default) or 'reference'. */
   readonly kernels?: KernelVariant;
+  /** Called with what the code computed for each vector, in order (verifyOnTarget's case; see VerifyCase). */
+  readonly onOutputs?: OutputsHook;
 }
+
+/** What the code computed for vector `vector`: every output's elements as numbers, outputs in order (verify --expect). */
+export type OutputsHook = (vector: number, values: number[]) => void;
 
 /** One model of a multi-model verification: its graph, input vectors, C prefix and optional reference graph. */
 export interface VerifyCase {
@@ -45,6 +50,7 @@ export interface VerifyCase {
   readonly prefix: string;
   readonly reference?: Graph;
   readonly kernels?: KernelVariant;
+  readonly onOutputs?: OutputsHook;
 }
 
 export interface Mismatch { vector: number; output: string; byte: number; expected: number; actual: number }
@@ -110,7 +116,7 @@ export const BATCH_BYTES = 4 << 20;
 export const MAX_BATCH = 1000;
 
 export function verifyOnTarget(lowered: Graph, target: Target, inputs: Iterable<Tensor>, opts: VerifyOptions = {}): VerifyReport {
-  return verifyManyOnTarget([{ graph: lowered, inputs, prefix: opts.prefix ?? 'bnn_model', reference: opts.reference, kernels: opts.kernels }], target, opts)[0];
+  return verifyManyOnTarget([{ graph: lowered, inputs, prefix: opts.prefix ?? 'bnn_model', reference: opts.reference, kernels: opts.kernels, onOutputs: opts.onOutputs }], target, opts)[0];
 }
 
 interface Built { c: VerifyCase; model: CModel; p: string; inPath: string; outPath: string }
@@ -250,8 +256,11 @@ function compareBatch(c: VerifyCase, batch: readonly Tensor[], actual: Uint8Arra
     const v = offset + k;
     const outs = run(ref, { [inName]: x });
     let differs = false;
+    const values: number[] = [];
     for (const o of c.graph.outputs) {
-      const exp = tensorBytes(outs.get(o)!);
+      const want = outs.get(o)!;
+      const exp = tensorBytes(want);
+      if (c.onOutputs) values.push(...elements(actual.subarray(at, at + exp.length), want.dtype, false));
       for (let i = 0; i < exp.length; i++) {
         const a = at + i < actual.length ? actual[at + i] : -1;
         if (a !== exp[i]) {
@@ -261,6 +270,7 @@ function compareBatch(c: VerifyCase, batch: readonly Tensor[], actual: Uint8Arra
       }
       at += exp.length;
     }
+    c.onOutputs?.(v, values);
     if (!differs) return;
     bad++;
     if (t.firstBad < 0) { t.firstBad = v; t.firstBadInput = x; }
