@@ -129,7 +129,7 @@ describe('bnnc command line', () => {
     const out = join(dir, 'out-m4');
     const r1 = await cli(bnnPath, '--target', 'cortex-m4', '-o', out, '--input-scale', '1/255');
     expect(r1.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h']);
+    expect(readdirSync(out).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h']);
     const c1 = readFileSync(join(out, 'bnn_model.c'), 'utf8');
     expect(readFileSync(join(out, 'bnn_model.h'), 'utf8')).toContain('x = (q - 0) * 1 / 255');
     // bnnc's own output is replaced without --force, byte-identical for the same model and options
@@ -144,11 +144,11 @@ describe('bnnc command line', () => {
     expect(refused.err).toMatch(/BNNC_E041.*'keep\.txt' \(not written by bnnc\).*--force/);
     expect(readdirSync(foreign)).toEqual(['keep.txt']);
     expect((await cli(bnnPath, '-t', 'esp32c3', '-o', foreign, '--input-scale', '1/255', '--force')).code).toBe(0);
-    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'idf_component.yml', 'keep.txt']);
+    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h', 'idf_component.yml', 'keep.txt']);
     expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe('mine');
     // switching target deletes the ESP-IDF file bnnc no longer generates, keeps the user's, needs no --force now
     expect((await cli(bnnPath, '-t', 'cortex-m4', '-o', foreign, '--input-scale', '1/255')).code).toBe(0);
-    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'keep.txt']);
+    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h', 'keep.txt']);
     // a failing compile leaves the previous output as it was and no temporary folder behind
     const bad = await cli(bnnPath, '-t', 'cortex-m4', '-o', out);
     expect(bad.code).toBe(2);
