@@ -228,6 +228,39 @@ describe('the timing header', () => {
     expect(kinds.esp32s3).toBe('xtensa-ccount');
     expect(kinds.esp32c3).toBe('esp-pccr');
   });
+  it.skipIf(!hasTool('gcc'))('gives layer i the interval between marks i and i + 1 (host run, a stand-in timer through BNNC_CYCLES_NOW)', () => {
+    const t = loadTarget('host');
+    const dir = join(work, 'timing-run');
+    writePackage(dir, 'host', 'cmake');
+    // call j of the timer returns j(j+1)/2: each mark reads it twice (the interval's end, then the next
+    // interval's start), so layer k spans calls 2k+2 to 2k+3 and measures 2k + 3
+    writeFileSync(join(dir, 'main.c'), [
+      '#define BNNC_TIMING_DEFINE_MARK', '#include "mlp_timing.h"', '#include "mlp.h"', '#include <stdio.h>',
+      'static uint32_t calls, value;', 'uint32_t fake_timer(void) { calls++; value += calls; return value; }',
+      'int main(void)', '{', '    static uint8_t in[MLP_INPUT_COUNT];', '    static float out[MLP_OUTPUT_COUNT];', '    uint32_t i;',
+      '    mlp_cycles_init();', '    mlp_timing_start();', '    (void)mlp_run(in, out);',
+      '    printf("calls %u\\n", (unsigned)calls);',
+      '    for (i = 0u; i < MLP_LAYER_COUNT + 1u; i++) printf("%s %u\\n", mlp_layer_name(i), i < MLP_LAYER_COUNT ? (unsigned)mlp_layer_cycles[i] : 0u);',
+      '    return 0;', '}', ''].join('\n'));
+    const b = sh(t.compiler.cc, [...t.compiler.flags, ...t.compiler.warnFlags, '-Werror', '-DBNNC_BENCH', '-DBNNC_CYCLES_NOW=fake_timer', 'main.c', 'mlp.c', '-o', 'timed'], dir);
+    expect(b.ok, b.out).toBe(true);
+    const r = sh('./timed', [], dir);
+    expect(r.ok, r.out).toBe(true);
+    const fns = [...readFileSync(join(dir, 'mlp.c'), 'utf8').matchAll(/^static (?:BNNC_KERNEL )?void (mlp_l\d+_\w+)\(/gm)].map((m) => m[1]);
+    expect(fns).toHaveLength(4);
+    expect(r.out).toBe(`calls 10\n${fns.map((f, k) => `${f} ${2 * k + 3}\n`).join('')} 0\n`);
+  });
+  it.skipIf(!hasTool('riscv64-unknown-elf-gcc'))('reads mcycle for a generic RISC-V core (a target declaring riscv-mcycle), Zicsr enabled locally', () => {
+    const t = { ...loadTarget('esp32c3'), cycleCounter: 'riscv-mcycle' as const };
+    const dir = join(work, 'timing-mcycle');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of emitC(mlp(), t, { prefix: 'mlp', package: 'cmake' })) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, 'c.c'), '#include "mlp_timing.h"\nuint32_t c(void) { uint32_t a = mlp_cycles_now(); return mlp_cycles_between(a, mlp_cycles_now()); }\n');
+    const r = sh(t.compiler.cc, [...t.compiler.flags, ...t.compiler.warnFlags, '-Werror', '-c', 'c.c'], dir);
+    expect(r.ok, r.out).toBe(true);
+    const d = sh('riscv64-unknown-elf-objdump', ['-d', 'c.o'], dir);
+    expect(d.out).toMatch(/csrr\s+\w+,\s*(mcycle|0xb00)/);
+  });
   for (const t of targets) {
     it.skipIf(!hasTool(t.compiler.cc))(`compiles for ${t.name} with ${t.compiler.cc}, warnings as errors, and times every layer`, () => {
       const dir = join(work, `timing-${t.name}`);
