@@ -47,6 +47,7 @@ export const DIAGNOSTICS = {
   BNNC_E106: 'invalid verify threshold',
   BNNC_E107: 'verify option needs another option',
   BNNC_E108: 'the JUnit report could not be written',
+  BNNC_E109: 'a package the target cannot have',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -106,7 +106,10 @@ function packageData(model: CModel, target: Target): object {
 }
 
 export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): Map<string, string> {
-  if (target.language === 'ts') return emitTs(lowered, opts.prefix ?? 'bnn_model', lowered.inputQuant);
+  if (target.language === 'ts') {
+    if (opts.package !== undefined && opts.package !== 'none') fail('BNNC_E109', `--package ${opts.package}: the ${target.name} target writes a TypeScript module, not C`);
+    return emitTs(lowered, opts.prefix ?? 'bnn_model', lowered.inputQuant);
+  }
   const model = selectKernels(buildCModel(lowered, target, opts.prefix ?? 'bnn_model'), target, opts.kernels);
   // the input quantization travels on the lowered graph (none: the model takes integers as they are)
   const data = templateData(model, target, lowered.inputQuant);

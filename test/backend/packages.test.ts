@@ -199,6 +199,22 @@ describe('the Arduino library', () => {
   }, 30 * 60_000);
 });
 
+describe('package selection', () => {
+  it('follows the target by default, takes --package, and refuses a C package for the ts target (BNNC_E109)', () => {
+    expect([...emitC(mlp(), loadTarget('esp32c3'), { prefix: 'm' }).keys()]).toContain('idf_component.yml');
+    expect([...emitC(mlp(), loadTarget('esp32c3'), { prefix: 'm', package: 'zephyr' }).keys()].sort())
+      .toEqual(['CMakeLists.txt', 'Kconfig', 'README.md', 'm.c', 'm.h', 'm_timing.h', 'module.yml']);
+    expect([...emitC(mlp(), loadTarget('cortex-m4'), { prefix: 'm', package: 'none' }).keys()].sort()).toEqual(['README.md', 'm.c', 'm.h']);
+    let code = '';
+    try {
+      emitC(mlp(), loadTarget('ts'), { package: 'arduino' });
+    } catch (e) {
+      code = (e as { code?: string }).code ?? String(e);
+    }
+    expect(code).toBe('BNNC_E109');
+  });
+});
+
 describe('the PlatformIO library', () => {
   it('follows the library.json specification: name, semver version, sources and headers that exist, build flags', () => {
     const files = writePackage(join(work, 'pio'), 'cortex-m4', 'platformio');
