@@ -170,6 +170,22 @@ describe('bnnc verify --expect on the example MLP (host build, golden outputs fr
     expect(bad.out).toMatch(/FAILED: top-1 equal on \d+ of 40 vectors/);
   }, 30 * 60_000);
 
+  it.skipIf(!(hasTool('arm-none-eabi-gcc') && hasTool('qemu-system-arm')))('compares the Cortex-M0+ build run under QEMU the same way', async () => {
+    const g = await golden();
+    const expPath = join(dir, 'outputs-m0.npy');
+    npy(expPath, '<f4', [N, 10], new Uint8Array(g.outputs.buffer));
+    let top1 = 0;
+    g.lowered.forEach((a, v) => { if (argmax(a) === argmax(g.outputs.subarray(v * 10, v * 10 + 10))) top1++; });
+    const junit = join(dir, 'm0.xml');
+    const r = await cli('verify', MLP, '-t', 'cortex-m0plus', '--input-scale', '1/255', '--data', g.inputs, '--expect', expPath, '--json', '--junit', junit);
+    expect(r.code, r.err).toBe(0);
+    const rep = JSON.parse(r.out) as { ran: boolean; mismatchedVectors: number; expected: { top1Equal: number } };
+    expect(rep.ran).toBe(true);
+    expect(rep.mismatchedVectors).toBe(0);
+    expect(rep.expected.top1Equal).toBe(top1);
+    expect(readFileSync(junit, 'utf8')).toContain('name="mlp.onnx on cortex-m0plus"');
+  }, 30 * 60_000);
+
   it('refuses --expect without --data, thresholds without --expect, and expected outputs of the wrong size', async () => {
     const r1 = await cli('verify', MLP, '-t', 'host', '--input-scale', '1/255', '--random', '3', '--expect', 'x.npy');
     expect(r1.code).toBe(2);
