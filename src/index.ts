@@ -9,6 +9,8 @@ export type { CheckReport, LayerAgreement, Disagreement } from './check.js';
 export type { InspectReport, InspectRow } from './inspect.js';
 export type { BenchReport, BenchLayer } from './bench/bench.js';
 export type { VerifyReport, Mismatch, LayerDiff, Target } from './backend/index.js';
+export type { ExpectReport } from './backend/expect.js';
+export type { Package } from './backend/target.js';
 export { listTargets, loadTarget, ToolchainError } from './backend/index.js';
 export type { KernelVariant } from './backend/kernels.js';
 export type { Graph, InputQuant } from './ir/types.js';

@@ -7,6 +7,7 @@ import { bench as benchLowered, type BenchReport } from './bench/bench.js';
 import type { Reserve } from './bench/estimate.js';
 import { type CheckReport, checkModel, checkModelThreaded } from './check.js';
 import { type CompileOptions, type LoadOptions, loadModel, type LowerOptions, type ModelSource, prepare, runsPortableMath } from './compile.js';
+import { readData } from './data/datasets.js';
 import { rawInputs, type SampleFlags, sampleSource } from './data/samples.js';
 import { inspectGraph, type InspectReport } from './inspect.js';
 
@@ -70,7 +71,7 @@ export function verify(model: ModelSource, target: string | Target, opts: Verify
   const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
   // a lazy iterable: verify reads it batch by batch
   const inputs = rawInputs(sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts, 20)));
-  const golden = expectation(lowered, inputs.count, { data: opts.data, expect: opts.expect, ...opts.thresholds });
+  const golden = expectation(lowered, inputs.count, { data: opts.data, expect: opts.expect, ...opts.thresholds }, readData);
   const report = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, onOutputs: golden?.add });
   return golden && report.ran ? { ...report, expected: golden.report() } : report;
 }

@@ -14,7 +14,7 @@ const Q = parseInputQuant('1/255', undefined, undefined)!;
 describe('library API', () => {
   it('compile() gives the C files of an example model, from a path or from bytes alike', () => {
     const files = compile(MLP, 'cortex-m4', { inputQuant: Q });
-    expect([...files.keys()].sort()).toEqual(['CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h']);
+    expect([...files.keys()].sort()).toEqual(['CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h']);
     const h = files.get('bnn_model.h')!;
     // x = q / 255 in float32, stated in the header (the value computed here from the definition)
     expect(h).toContain(`#define BNN_MODEL_INPUT_SCALE ${Math.fround(1 / 255).toPrecision(9)}f`);

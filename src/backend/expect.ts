@@ -2,7 +2,6 @@
 // from PyTorch or onnxruntime running the float model on the same inputs), as a firmware team's CI would:
 // the top-1 equality rate and the largest absolute score difference, against thresholds the user sets; and
 // the JUnit XML report of such runs (one testcase per model × target). docs/ci.md.
-import { readData } from '../data/datasets.js';
 import { fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { Graph, Tensor } from '../ir/types.js';
@@ -61,12 +60,14 @@ export function parseThreshold(flag: '--min-top1' | '--max-abs-diff', given: str
 }
 
 /**
- * verify's comparison with golden outputs, or undefined without `expect`: the expected file read and checked
- * against the lowered model's outputs and the number of input vectors before anything is built.
+ * verify's comparison with golden outputs, or undefined without `expect`: the expected file read (by `read`,
+ * the data layer's reader) and checked against the lowered model's outputs and the number of input vectors
+ * before anything is built.
  */
 export function expectation(
   lowered: Graph, vectors: number,
   o: { data?: string; expect?: string; minTop1?: number | string; maxAbsDiff?: number | string },
+  read: (path: string) => Tensor,
 ): ExpectTally | undefined {
   const thresholds = { minTop1: parseThreshold('--min-top1', o.minTop1), maxAbsDiff: parseThreshold('--max-abs-diff', o.maxAbsDiff) };
   if (o.expect === undefined) {
@@ -75,7 +76,7 @@ export function expectation(
   }
   if (o.data === undefined) fail('BNNC_E107', '--expect needs --data: the inputs the expected outputs were computed on');
   const perVector = lowered.outputs.reduce((s, n) => s + sizeOf(lowered.types.get(n)!.shape), 0);
-  return new ExpectTally(expectedVectors(o.expect, readData(o.expect), perVector, vectors), thresholds);
+  return new ExpectTally(expectedVectors(o.expect, read(o.expect), perVector, vectors), thresholds);
 }
 
 /** Accumulates the comparison vector by vector (verify's batches call `add` in order). */
