@@ -1,13 +1,16 @@
 // The command line: the only place that reads argv, writes files and sets exit codes.
-// Exit codes: 0 success; 1 `verify` found outputs that differ; 2 bad input (a CompileError: code and
+// Exit codes: 0 success; 1 `verify` found outputs that differ (or broke an --expect threshold); 2 bad input (a CompileError: code and
 // message, no stack trace); 3 a toolchain or emulator problem (missing tool, guest fault, time-out);
 // 70 an internal error (a bnnc bug).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { listChips, loadChip } from './backend/chip.js';
-import { listTargets, loadTarget } from './backend/target.js';
+import type { ExpectReport } from './backend/expect.js';
+import { listTargets, loadTarget, PACKAGES, type Package } from './backend/target.js';
 import { ToolchainError } from './backend/toolchain.js';
+import type { VerifyReport } from './backend/verify.js';
 import { parseBytes, type Reserve } from './bench/estimate.js';
 import type { LoadOptions, LowerOptions } from './compile.js';
 import { positiveInt } from './data/numbers.js';
@@ -114,6 +117,29 @@ function samplesOf(o: CheckFlags): SampleOptions {
   return { data: o.data, labels: o.labels, random: o.random, seed: o.seed, limit: o.limit };
 }
 
+interface ExpectFlags {
+  expect?: string;
+  minTop1?: string;
+  maxAbsDiff?: string;
+  junit?: string;
+}
+
+/** The JUnit report of one verify run: bit-exactness with the interpreter and, with --expect, the thresholds. */
+async function writeJunit(path: string, model: string, r: VerifyReport, e: ExpectReport | undefined): Promise<void> {
+  const { formatExpect, junitXml } = await import('./backend/expect.js');
+  const failures = [
+    ...(r.ran && r.mismatchedVectors > 0 ? [`${r.mismatchedVectors} of ${r.vectors} vectors differ from the reference interpreter`] : []),
+    ...(e?.failures ?? []),
+  ];
+  const figures = [`${r.vectors} vectors; ${r.ran ? `${r.vectors - r.mismatchedVectors} bit-exact with the reference interpreter` : 'not run'}`, ...(e ? [formatExpect(e)] : [])];
+  const text = junitXml([{ model: basename(model), target: r.target, ran: r.ran, note: r.note, figures, failures }]);
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    fail('BNNC_E108', `'${path}': ${(err as Error).message}`);
+  }
+}
+
 /** A toolchain or emulator step that failed (a ToolchainError): its message, exit 3; anything else rethrown. */
 function ranInto(e: unknown, what: string, target: string, io: Io): never {
   if (!(e instanceof ToolchainError)) throw e;
@@ -145,13 +171,15 @@ export function buildProgram(io: Io): Command {
     .requiredOption('-t, --target <name>', `target core (${listTargets().join(', ')}) or chip (${listChips().join(', ')})`)
     .requiredOption('-o, --output <dir>', 'output folder: bnnc writes only inside it and replaces only its own files (docs/output.md)')
     .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
+    .addOption(new Option('--package <kind>', "build files beside the C (docs/integration.md); default: the target's").choices([...PACKAGES, 'espidf']))
     .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder"))))
-    .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix: string; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
+    .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix: string; package?: Package | 'espidf'; force?: boolean; reserveFlash?: string; reserveRam?: string }) => {
       const [{ build }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
         import('./compile.js'), import('./backend/footprint.js'), import('./bench/estimate.js'), import('./output.js')]);
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
-      const { lowered, files } = build(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix });
+      const pkg = o.package === 'espidf' ? 'esp-idf' : o.package;
+      const { lowered, files } = build(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix, package: pkg });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
       const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix }) : undefined;
       const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
@@ -186,16 +214,25 @@ export function buildProgram(io: Io): Command {
     .option('--seed <n>', 'seed for --random', '1')
     .option('--limit <n>', 'use the first N samples only')
     .option('--timeout <ms>', 'time limit in ms for every build and run step (default: a limit per step, derived from its work)')
+    .option('--expect <file>', 'golden float outputs of the float model on --data, [N, …output] (.npy, .pb or idx; docs/ci.md)')
+    .option('--min-top1 <rate>', 'with --expect: the least fraction of vectors whose top-1 class must equal the expected one (exit 1 below)')
+    .option('--max-abs-diff <x>', 'with --expect: the largest score difference allowed (exit 1 above)')
+    .option('--junit <file>', 'also write a JUnit XML report: one testcase, this model on this target')
     .option('--json', 'print the report as JSON')))
-    .action(async (model: string, o: CheckFlags & { target: string; timeout?: string }) => {
-      const { verify } = await library();
+    .action(async (model: string, o: CheckFlags & ExpectFlags & { target: string; timeout?: string }) => {
+      const [{ verify }, { formatExpect }] = await Promise.all([library(), import('./backend/expect.js')]);
       const target = loadTarget(o.target);
       let report;
       try {
-        report = verify(model, target, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout) });
+        report = verify(model, target, {
+          ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout),
+          expect: o.expect, thresholds: { minTop1: o.minTop1, maxAbsDiff: o.maxAbsDiff },
+        });
       } catch (e) {
         ranInto(e, 'verify', target.name, io);
       }
+      const expected = report.expected;
+      if (o.junit !== undefined) await writeJunit(o.junit, model, report, expected);
       if (o.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B)` : '';
@@ -211,7 +248,12 @@ export function buildProgram(io: Io): Command {
           }
         }
       }
-      if (report.ran && report.mismatchedVectors > 0) throw new ExitCode(1);
+      if (o.expect !== undefined && !report.ran && !o.json) io.out(`${target.name}: --expect not compared: the code was not run\n`);
+      if (expected && !o.json) {
+        io.out(`${target.name}: ${formatExpect(expected)}\n`);
+        for (const f of expected.failures) io.out(`  FAILED: ${f}\n`);
+      }
+      if ((report.ran && report.mismatchedVectors > 0) || (expected?.failures.length ?? 0) > 0) throw new ExitCode(1);
     });
 
   reserveOptions(quantOptions(modelOptions(program.command('bench')
