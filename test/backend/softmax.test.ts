@@ -4,9 +4,8 @@
 // networks ending in Softmax / LogSoftmax through the user's path, and the ops alone along inner axes on wide
 // float inputs (underflow to subnormals and 0, x − max overflowing to −∞), on the host and on every other
 // target compiler (run under QEMU where there is an emulator: soft-float Cortex-M0+, FPU cores, RISC-V).
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadTarget } from '../../src/backend/target.js';
+import { listTargets, loadTarget } from '../../src/backend/target.js';
 import { verifyOnTarget } from '../../src/backend/verify.js';
 import { loadModel, lowerModel } from '../../src/compile.js';
 import { run } from '../../src/interp/run.js';
@@ -156,7 +155,7 @@ describe('Softmax32 / LogSoftmax32 alone on wide float inputs, on the host', () 
 });
 
 describe('Softmax32 + LogSoftmax32 in one model on every other C target', () => {
-  const targets = readdirSync(`${ROOT}targets`).map((f) => f.replace(/\.json$/, '')).filter((t) => t !== 'host' && loadTarget(t).compiler.cc.endsWith('gcc')).sort();
+  const targets = listTargets().filter((t) => t !== 'host' && loadTarget(t).compiler.cc.endsWith('gcc')).sort();
   it.each(targets)('%s: warning-free, and bit-exact where it runs', (target) => {
     const t = loadTarget(target);
     const tools = [t.compiler.cc, ...(t.emulator ? [t.emulator.command] : [])];
