@@ -218,15 +218,16 @@ export function buildProgram(io: Io): Command {
     .option('--min-top1 <rate>', 'with --expect: the least fraction of vectors whose top-1 class must equal the expected one (exit 1 below)')
     .option('--max-abs-diff <x>', 'with --expect: the largest score difference allowed (exit 1 above)')
     .option('--junit <file>', 'also write a JUnit XML report: one testcase, this model on this target')
+    .option('--cflags <flags>', "your own compile flags, after the target's (e.g. \"-std=gnu11 -O3 -flto\")")
     .option('--json', 'print the report as JSON')))
-    .action(async (model: string, o: CheckFlags & ExpectFlags & { target: string; timeout?: string }) => {
+    .action(async (model: string, o: CheckFlags & ExpectFlags & { target: string; timeout?: string; cflags?: string }) => {
       const [{ verify }, { formatExpect }] = await Promise.all([library(), import('./backend/expect.js')]);
       const target = loadTarget(o.target);
       let report;
       try {
         report = verify(model, target, {
           ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), ...samplesOf(o), timeoutMs: positiveInt('--timeout', o.timeout),
-          expect: o.expect, thresholds: { minTop1: o.minTop1, maxAbsDiff: o.maxAbsDiff },
+          cflags: o.cflags?.split(/\s+/).filter(Boolean), expect: o.expect, thresholds: { minTop1: o.minTop1, maxAbsDiff: o.maxAbsDiff },
         });
       } catch (e) {
         ranInto(e, 'verify', target.name, io);

@@ -39,6 +39,8 @@ export interface VerifyOptions extends CompileOptions, SampleOptions {
   readonly expect?: string;
   /** With `expect`: thresholds whose breaking the report's `expected.failures` name. */
   readonly thresholds?: { readonly minTop1?: number | string; readonly maxAbsDiff?: number | string };
+  /** The user's own compile flags, after the target's in every build (`verify --cflags`). */
+  readonly cflags?: readonly string[];
 }
 
 export interface BenchOptions extends CompileOptions {
@@ -72,7 +74,7 @@ export function verify(model: ModelSource, target: string | Target, opts: Verify
   // a lazy iterable: verify reads it batch by batch
   const inputs = rawInputs(sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts, 20)));
   const golden = expectation(lowered, inputs.count, { data: opts.data, expect: opts.expect, ...opts.thresholds }, readData);
-  const report = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, onOutputs: golden?.add });
+  const report = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, cflags: opts.cflags, onOutputs: golden?.add });
   return golden && report.ran ? { ...report, expected: golden.report() } : report;
 }
 

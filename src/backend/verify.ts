@@ -37,6 +37,8 @@ export interface VerifyOptions {
   readonly kernels?: KernelVariant;
   /** Called with what the code computed for each vector, in order (verifyOnTarget's case; see VerifyCase). */
   readonly onOutputs?: OutputsHook;
+  /** The user's own compile flags (`verify --cflags`), after the target's in every build of the model and runner. */
+  readonly cflags?: readonly string[];
 }
 
 /** What the code computed for vector `vector`: every output's elements as numbers, outputs in order (verify --expect). */
@@ -176,7 +178,8 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
     });
     if (new Set(built.map((b) => b.p)).size !== built.length) throw new Error('verify: the models need distinct prefixes');
     // every model object in one compiler run; the image links these objects
-    cc(target, [...cflags(target), '-c', ...built.map((b) => `${b.p}.c`)], dir, `compiling ${built.length} model(s) for ${target.name}`, limit);
+    const user = opts.cflags ?? [];
+    cc(target, [...cflags(target, user), '-c', ...built.map((b) => `${b.p}.c`)], dir, `compiling ${built.length} model(s) for ${target.name}`, limit);
     const sizes = built.map((b) => sectionSizes(target, `${b.p}.o`, dir, limit));
     const base = (b: Built, i: number, t: Pick<Tally, 'vectors' | 'mismatchedVectors' | 'firstMismatches'>) => ({
       target: target.name, prefix: b.p, vectors: t.vectors, mismatchedVectors: t.mismatchedVectors, firstMismatches: t.firstMismatches,
@@ -190,14 +193,14 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
         return { ...base(b, i, { vectors, mismatchedVectors: 0, firstMismatches: [] }), ran: false, note };
       });
     }
-    const runner = buildRunner(target, dir, built, built.map((b) => `${b.p}.o`), limit);
+    const runner = buildRunner(target, dir, built, built.map((b) => `${b.p}.o`), limit, undefined, user);
     const tallies = runBatches(built, batchSize(opts, Math.max(...built.map((b) => b.model.input.bytes))), runner.run);
     return built.map((b, i) => {
       const t = tallies[i];
       const report: VerifyReport = { ...base(b, i, t), ran: true, imageSizes: runner.imageSizes, note: runner.note + t.note };
       const { firstBad, firstBadInput } = t;
       if (firstBadInput && opts.layerDebug !== false) {
-        report.firstDifferingLayer = firstDifferingLayer(b, target, join(dir, `${b.p}-debug`), firstBad, firstBadInput, limit);
+        report.firstDifferingLayer = firstDifferingLayer(b, target, join(dir, `${b.p}-debug`), firstBad, firstBadInput, limit, user);
       }
       return report;
     });
@@ -212,7 +215,7 @@ interface Runner { imageSizes?: Sizes; note: string; run: (vectors: number) => v
  * Builds the runner for `models` (from `sources`: objects, or C files; with `debugPath`, a debug build that
  * writes every layer's output there); `run(n)` runs it once over the vectors in the models' input files.
  */
-function buildRunner(target: Target, dir: string, models: Built[], sources: string[], timeoutMs?: number, debugPath?: string): Runner {
+function buildRunner(target: Target, dir: string, models: Built[], sources: string[], timeoutMs?: number, debugPath?: string, user: readonly string[] = []): Runner {
   const data = {
     models: models.map((b) => ({
       ...templateData(b.model, target), inPath: b.inPath, outPath: b.outPath, inLen: Buffer.byteLength(b.inPath), outLen: Buffer.byteLength(b.outPath),
@@ -220,12 +223,12 @@ function buildRunner(target: Target, dir: string, models: Built[], sources: stri
     })),
     debug: debugPath ? { path: debugPath, len: Buffer.byteLength(debugPath) } : false,
   };
-  const defs = debugPath ? ['-DBNNC_DEBUG_LAYERS'] : [];
+  const defs = [...(debugPath ? ['-DBNNC_DEBUG_LAYERS'] : []), ...user];
   if (target.runner === 'host') {
     writeFileSync(join(dir, 'runner.c'), render('runner', 'runner-host.c.hbs', data));
     const san = target.compiler.sanitize ?? [];
     // the host runner compiles the models with the sanitizers: from their C, whatever `sources` holds
-    cc(target, [...cflags(target, san), ...defs, ...models.map((b) => `${b.p}.c`), 'runner.c', '-o', 'runner', ...san], dir, 'building the host runner', timeoutMs);
+    cc(target, [...cflags(target, [...defs, ...san]), ...models.map((b) => `${b.p}.c`), 'runner.c', '-o', 'runner', ...san], dir, 'building the host runner', timeoutMs);
     return {
       note: `ran natively (${san.length ? san.join(' ') : 'no sanitizers'})`,
       run: (n) => { exec('./runner', [], { cwd: dir, timeoutMs: timeoutMs ?? runLimit(n), what: `running the host runner on ${n} vector(s)`, program: true }); },
@@ -306,13 +309,13 @@ function elements(bytes: Uint8Array, dtype: DType, packed: boolean): number[] {
  * output (records of layer index, byte count, bytes, in call order) with the interpreter's value of the same
  * lowered tensor; returns the first that differs.
  */
-function firstDifferingLayer(b: Built, target: Target, dir: string, vector: number, input: Tensor, timeoutMs?: number): LayerDiff | undefined {
+function firstDifferingLayer(b: Built, target: Target, dir: string, vector: number, input: Tensor, timeoutMs?: number, user: readonly string[] = []): LayerDiff | undefined {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of emitC(b.c.graph, target, { prefix: b.c.prefix, kernels: b.c.kernels })) writeFileSync(join(dir, name), text);
   const one: Built = { ...b, inPath: join(dir, `${b.p}.in.bin`), outPath: join(dir, `${b.p}.out.bin`) };
   writeFileSync(one.inPath, tensorBytes(input));
   const debugPath = join(dir, 'layers.bin');
-  buildRunner(target, dir, [one], [`${b.p}.c`], timeoutMs, debugPath).run(1);
+  buildRunner(target, dir, [one], [`${b.p}.c`], timeoutMs, debugPath, user).run(1);
   const dump = new Uint8Array(readFileSync(debugPath));
   const ref = b.c.reference ?? b.c.graph;
   const values = run(ref, { [b.c.graph.inputs[0].name]: input }, { keepAll: true });

@@ -91,7 +91,9 @@ describe('kernel selection', () => {
     const opt = emitC(g, loadTarget('cortex-m4'), { prefix: 'n' }).get('n.c')!;
     const ref = emitC(g, loadTarget('cortex-m4'), { prefix: 'n', kernels: 'reference' }).get('n.c')!;
     expect(opt).toContain('optimized kernel (Harley-Seal');
-    expect(opt).toContain('__builtin_arm_usad8');
+    // USAD8 through the file's BNNC_USAD8 (the builtin, or four adds under -DBNNC_PORTABLE): called only by the optimized kernels
+    expect(opt).toContain('#define BNNC_USAD8(x) __builtin_arm_usad8((x), 0u)');
+    expect(opt.split('BNNC_USAD8(').length).toBeGreaterThan(ref.split('BNNC_USAD8(').length);
     expect(opt).toContain('group g\'s channels start at bit');
     expect(ref).not.toContain('optimized kernel');
     const rv = emitC(g, loadTarget('esp32c3'), { prefix: 'n' }).get('n.c')!;

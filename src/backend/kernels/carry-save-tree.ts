@@ -151,7 +151,7 @@ export class TreeGen {
     let acc: string | undefined, base = 0, accMax = 0;
     const flush = () => {
       if (!acc) return;
-      const h = this.dsp ? `__builtin_arm_usad8(${acc}, 0u)` : `((${acc} * 0x01010101u) >> 24)`;
+      const h = this.dsp ? `BNNC_USAD8(${acc})` : `((${acc} * 0x01010101u) >> 24)`;
       terms.push(base ? `(${h} << ${base})` : h);
       acc = undefined;
     };
