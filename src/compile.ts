@@ -1,6 +1,7 @@
 // The compiler's driver, one screen: load (decode → import → passes) → lower (normalize → binarize) →
 // emit (a back end's files). Pure functions of their inputs apart from reading the model file; only
 // src/cli.ts touches argv, writes files and sets exit codes. The library entry is src/index.ts.
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { emitC } from './backend/emit.js';
@@ -14,6 +15,7 @@ import { importModelBytes, type ImportOptions } from './onnx/import.js';
 import { binarizeWeights } from './passes/binarize-weights.js';
 import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
 import { portableMath } from './passes/portable-math.js';
+import { rawInputs, sampleSource } from './data/samples.js';
 
 export { parseInputQuant } from './input-quant.js';
 
@@ -42,6 +44,10 @@ export interface CompileOptions extends LoadOptions, LowerOptions {
   readonly kernels?: KernelVariant;
   /** The build files beside the C (docs/integration.md); default: the target's declared package. */
   readonly package?: Package;
+  /** Golden vectors for `<prefix>_selftest()`: raw inputs from `data`, else `count` seeded random ones. */
+  readonly selftest?: { readonly count: number; readonly data?: string; readonly seed?: number | string };
+  /** The options as the header states them (`<PREFIX>_OPTIONS`); default: target, prefix, kernels. */
+  readonly optionsText?: string;
 }
 
 /** The model compiled for `target`: file name → content (C sources and header, build files, README). */
@@ -53,13 +59,18 @@ export function compile(model: ModelSource, target: string | Target, opts: Compi
 export function build(model: ModelSource, target: string | Target, opts: CompileOptions = {}): { float: Graph; lowered: Graph; files: Map<string, string> } {
   const t = typeof target === 'string' ? loadTarget(target) : target;
   if (opts.prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(opts.prefix)) fail('BNNC_E019', `--prefix '${opts.prefix}': expected a C identifier`);
-  const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) });
-  return { float, lowered, files: emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels, package: opts.package }) };
+  // the header states the SHA-256 of the very bytes compiled
+  let modelSha256 = '';
+  const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) }, (b) => { modelSha256 = createHash('sha256').update(b).digest('hex'); });
+  const st = opts.selftest;
+  const selftest = st ? [...rawInputs(sampleSource(float, lowered, lowered.inputQuant, { data: st.data, random: st.data ? undefined : String(st.count), seed: st.seed === undefined ? undefined : String(st.seed), limit: String(st.count) }))] : undefined;
+  const files = emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels, package: opts.package, identity: { modelSha256, options: opts.optionsText }, selftest });
+  return { float, lowered, files };
 }
 
 /** The float graph (what the model computes) and the lowered one (what every back end compiles). */
-export function prepare(model: ModelSource, opts: LoadOptions & LowerOptions = {}): { float: Graph; lowered: Graph } {
-  const float = loadModel(model, opts);
+export function prepare(model: ModelSource, opts: LoadOptions & LowerOptions = {}, read?: (bytes: Uint8Array) => void): { float: Graph; lowered: Graph } {
+  const float = loadModel(model, opts, read);
   return { float, lowered: lowerModel(float, opts) };
 }
 
@@ -69,8 +80,9 @@ export function runsPortableMath(target: Target): boolean {
 }
 
 /** Reads a model into the float IR: imported, shapes inferred, constants folded. */
-export function loadModel(model: ModelSource, opts: LoadOptions = {}): Graph {
+export function loadModel(model: ModelSource, opts: LoadOptions = {}, read?: (bytes: Uint8Array) => void): Graph {
   const bytes = typeof model === 'string' ? readModelFile(model) : model;
+  read?.(bytes);
   const modelDir = typeof model === 'string' ? dirname(resolve(model)) : undefined;
   const g = runPipeline(importModelBytes(bytes, { ...opts, modelDir }), IMPORT_PIPELINE, opts);
   return opts.binarizeWeights ? binarizeWeights(g, opts.binarizeWeights) : g;

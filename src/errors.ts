@@ -43,6 +43,8 @@ export const DIAGNOSTICS = {
   BNNC_E093: 'invalid memory reserve',
   BNNC_E098: 'the report file was not written by bnnc',
   BNNC_E099: 'the report path is not a usable file',
+  BNNC_E100: 'invalid --selftest vector count',
+  BNNC_E101: 'the self-test cannot embed these inputs',
   BNNC_E105: 'expected outputs do not fit the model',
   BNNC_E106: 'invalid verify threshold',
   BNNC_E107: 'verify option needs another option',

@@ -13,6 +13,8 @@ import { cArrayBody, hex32 } from './c-literals.js';
 import type { Package, Target } from './target.js';
 import { selectKernels, type KernelVariant } from './kernels.js';
 import { emitTs } from './ts-target.js';
+import { selftestData } from './selftest.js';
+import type { Tensor } from '../ir/types.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
@@ -23,7 +25,14 @@ export interface EmitOptions {
   readonly kernels?: KernelVariant;
   /** The build files written beside the C (docs/integration.md); default: the target's declared `package`. */
   readonly package?: Package;
+  /** Where the file comes from, stated in the header: the SHA-256 of the ONNX file's bytes, the options. */
+  readonly identity?: { readonly modelSha256?: string; readonly options?: string };
+  /** Golden inputs for `<prefix>_selftest()`: their outputs come from the reference interpreter (`--selftest N`). */
+  readonly selftest?: readonly Tensor[];
 }
+
+/** bnnc's version, stated in the generated header. */
+export const BNNC_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The header's statement of the input quantization: x = (q − zero_point) · scale. */
 function quantData(q: InputQuant | undefined): { zeroPoint: number; scale: string; formula: string } {
@@ -81,9 +90,23 @@ export function featureGuards(target: Target): { cond: string; what: string }[] 
   return g;
 }
 
-export function templateData(model: CModel, target: Target, q?: InputQuant): object {
+/** A C string literal's body: printable ASCII kept, quotes, backslashes and the rest escaped. */
+const cString = (s: string): string => s.replace(/[^ -~]|["\\?]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+export function templateData(model: CModel, target: Target, q?: InputQuant, opts: EmitOptions & { graph?: Graph } = {}): object {
+  const first = model.outputs[0];
+  const raw = model.input.ctype === 'uint8_t' ? [0, 255] : model.input.ctype === 'int8_t' ? [-128, 127] : undefined;
+  const st = opts.selftest ? selftestData(opts.graph!, model.prefix, model.input.ctype, opts.selftest) : undefined;
+  let at = 0;
   return {
     ...model,
+    version: BNNC_VERSION,
+    modelSha256: opts.identity?.modelSha256 ?? 'unknown',
+    options: cString(opts.identity?.options ?? `--target ${target.name} --prefix ${model.prefix}${opts.kernels === 'reference' ? ' --kernels reference' : ''}`),
+    argmax: first ? { cname: first.cname, ctype: first.ctype, count: first.count, macro: first.macro, float: first.ctype === 'float' } : false,
+    // <prefix>_quantize_input: only for a raw 8-bit input with a stated quantization (selftest.ts defines it)
+    quantize: q && raw ? { lo: raw[0], hi: raw[1] } : false,
+    selftest: st ? { ...st, outs: model.outputs.map((o) => { const r = { ...o, offset: at }; at += o.bytes; return r; }) } : false,
     guards: featureGuards(target),
     quant: quantData(q),
     outArgs: model.outputs.map((o) => o.cname).join(', '),
@@ -131,7 +154,7 @@ export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): M
   }
   const model = selectKernels(buildCModel(lowered, target, opts.prefix ?? 'bnn_model'), target, opts.kernels);
   // the input quantization travels on the lowered graph (none: the model takes integers as they are)
-  const data = templateData(model, target, lowered.inputQuant);
+  const data = templateData(model, target, lowered.inputQuant, { ...opts, graph: lowered });
   const p = model.prefix;
   const files = new Map<string, string>();
   files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));

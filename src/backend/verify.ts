@@ -16,7 +16,7 @@ import { lookupOp } from '../ops/index.js';
 import type { DType, Graph, Tensor } from '../ir/types.js';
 import { buildCModel, type CModel, type LayerDump } from './c-data.js';
 import { emitC, render, templateData } from './emit.js';
-import type { KernelVariant } from './kernels.js';
+import { selectKernels, type KernelVariant } from './kernels.js';
 import { buildImage, guestFailed, runImage, semihostEmulator } from './runner.js';
 import type { Target } from './target.js';
 import { cc, cflags, exec, runLimit, sectionSizes, type Sizes } from './toolchain.js';
@@ -183,7 +183,8 @@ export function verifyManyOnTarget(cases: readonly VerifyCase[], target: Target,
     const sizes = built.map((b) => sectionSizes(target, `${b.p}.o`, dir, limit));
     const base = (b: Built, i: number, t: Pick<Tally, 'vectors' | 'mismatchedVectors' | 'firstMismatches'>) => ({
       target: target.name, prefix: b.p, vectors: t.vectors, mismatchedVectors: t.mismatchedVectors, firstMismatches: t.firstMismatches,
-      modelSizes: sizes[i], arenaBytes: b.model.arenaBytes, constBytes: b.model.constBytes,
+      // the constants of the C that was built (the selected kernels' layout), as its header states them
+      modelSizes: sizes[i], arenaBytes: b.model.arenaBytes, constBytes: selectKernels(buildCModel(b.c.graph, target, b.p), target, b.c.kernels).constBytes,
     });
     if (target.runner === 'none') {
       return built.map((b, i) => {
