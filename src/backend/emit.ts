@@ -75,18 +75,16 @@ export function render(family: string, rel: string, data: object): string {
 /**
  * What the optimized kernels of a target rely on, as checks of the compiler's own predefined macros: the
  * generated file stops with #error naming the target when the core it is built for lacks one (unless
- * BNNC_PORTABLE selects the portable C). Read from the target's architecture and features, not its name.
+ * BNNC_PORTABLE selects the portable C). Read from the target's features, not its name: a target whose
+ * kernels are plain C (no feature the C relies on) has no guard.
  */
 export function featureGuards(target: Target): { cond: string; what: string }[] {
   const f = target.features;
   const g: { cond: string; what: string }[] = [];
-  if (target.arch.startsWith('armv')) g.push({ cond: 'defined(__ARM_ARCH) && defined(__ARM_ARCH_ISA_THUMB)', what: 'an Arm core in Thumb state (__ARM_ARCH, __ARM_ARCH_ISA_THUMB)' });
-  if (target.arch.startsWith('rv')) g.push({ cond: 'defined(__riscv)', what: 'a RISC-V core (__riscv)' });
-  if (target.arch === 'xtensa') g.push({ cond: 'defined(__XTENSA__)', what: 'an Xtensa core (__XTENSA__)' });
-  if (f.usad8) g.push({ cond: 'defined(__ARM_FEATURE_DSP) && defined(__GNUC__)', what: 'the DSP extension for USAD8 (__ARM_FEATURE_DSP) and a GNU C compiler for its builtin (__GNUC__)' });
-  if (f.mve) g.push({ cond: 'defined(__ARM_FEATURE_MVE)', what: 'the M-profile vector extension (__ARM_FEATURE_MVE)' });
+  if (f.usad8) g.push({ cond: 'defined(__ARM_ARCH) && defined(__ARM_FEATURE_DSP) && defined(__GNUC__)', what: 'an Arm core with the DSP extension for USAD8 (__ARM_ARCH, __ARM_FEATURE_DSP) and a GNU C compiler for its builtin (__GNUC__)' });
+  if (f.mve) g.push({ cond: 'defined(__ARM_ARCH) && defined(__ARM_FEATURE_MVE)', what: 'the M-profile vector extension (__ARM_FEATURE_MVE)' });
   if (f.zbb) g.push({ cond: 'defined(__riscv_zbb)', what: 'the Zbb extension (__riscv_zbb)' });
-  if (f.thumb1Only) g.push({ cond: 'defined(__thumb__)', what: 'Thumb code for its inline assembly (__thumb__)' });
+  if (f.thumb1Only) g.push({ cond: 'defined(__ARM_ARCH_ISA_THUMB) && defined(__thumb__)', what: 'Thumb code for its inline assembly (__ARM_ARCH_ISA_THUMB, __thumb__)' });
   return g;
 }
 

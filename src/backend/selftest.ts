@@ -4,8 +4,7 @@
 // `<prefix>_quantize_input`, the float → raw conversion the C helper computes bit for bit.
 import { fail } from '../errors.js';
 import { run } from '../interp/run.js';
-import type { Graph, Tensor } from '../ir/types.js';
-import type { InputQuant } from '../lower/lower.js';
+import type { Graph, InputQuant, Tensor } from '../ir/types.js';
 import { roundHalfEven } from '../ops/qonnx/rounding.js';
 import { constArray, type ConstArray } from '../ops/c-layer.js';
 import { tensorBytes } from './verify.js';

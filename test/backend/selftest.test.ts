@@ -14,7 +14,7 @@ import { CompileError } from '../../src/errors.js';
 import { loadModel, lowerModel } from '../../src/compile.js';
 import { sizeOf, tensor } from '../../src/ir/tensor.js';
 import type { Graph, Tensor } from '../../src/ir/types.js';
-import type { InputQuant } from '../../src/lower/lower.js';
+import type { InputQuant } from '../../src/ir/types.js';
 import { rng } from '../helpers/onnx-build.js';
 import { hasTool, ROOT } from '../helpers/resources.js';
 
