@@ -28,7 +28,7 @@ const example = (): Graph => (mlp ??= lowerModel(loadModel(`${ROOT}examples/mlp/
 
 // gcc's defaults a build system gives: -std=gnu11 means -ffp-contract=fast; the target's own -ffp-contract=off
 // and -fno-strict-aliasing are overridden by the later flags
-const FLAG_SETS = ['-O0', '-Os', '-O2', '-O3', '-O2 -flto', '-std=gnu11 -ffp-contract=fast -fstrict-aliasing', '-std=gnu11 -ffp-contract=fast -O3 -flto'];
+const FLAG_SETS = ['-O0', '-Os', '-O2', '-O3', '-O2 -flto', '-O2 -funsafe-math-optimizations -fno-signed-zeros -freciprocal-math', '-std=gnu11 -ffp-contract=fast -fstrict-aliasing', '-std=gnu11 -ffp-contract=fast -O3 -flto'];
 
 function check(target: Target, flags: string, g: Graph, n: number): void {
   const r = verifyOnTarget(g, target, inputs(g, n, 7), { cflags: flags.split(' '), layerDebug: false });
