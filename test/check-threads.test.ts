@@ -33,6 +33,7 @@ function transpileTree(from: string, to: string) {
 
 beforeAll(async () => {
   transpileTree(join(ROOT, 'src'), join(OUT, 'src'));
+  copyFileSync(join(ROOT, 'package.json'), join(OUT, 'package.json')); // the generated header states bnnc's version
   const load = (p: string) => import(pathToFileURL(join(OUT, 'src', p)).href);
   [check, compile, samples] = await Promise.all([load('check.js'), load('compile.js'), load('data/samples.js')]);
 });
