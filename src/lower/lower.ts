@@ -10,6 +10,7 @@ import { ACCUMULATOR } from './accumulator.js';
 import { PACKED_BITS } from './bits.js';
 import { Lowering } from './context.js';
 import { modelInputQuant, RAW_INPUT } from './input.js';
+import { INT_TENSOR } from './int.js';
 import { type KindRules, type KindTable, roleOf, type Value } from './values.js';
 
 export { modelInputQuant };
@@ -29,7 +30,7 @@ const FLOAT_TAIL: KindRules<Value & { kind: 'float' }> = {
 };
 
 /** What each kind of value can feed: the lowering's one dispatch. */
-export const KINDS: KindTable = { input: RAW_INPUT, acc: ACCUMULATOR, bits: PACKED_BITS, float: FLOAT_TAIL };
+export const KINDS: KindTable = { input: RAW_INPUT, acc: ACCUMULATOR, bits: PACKED_BITS, int: INT_TENSOR, float: FLOAT_TAIL };
 
 function rules(v: Value): KindRules<Value> {
   return KINDS[v.kind] as KindRules<Value>;

@@ -53,13 +53,36 @@ export interface PackedBits {
   readonly pad?: { readonly pads: readonly number[]; readonly value: number };
 }
 
+/**
+ * A k-bit integer tensor (issue #12: multi-bit activations, calibrated int8 activations, residual shortcut
+ * streams): C channels of H×W pixels stored NHWC as `dtype` (int8, uint8, or int16 where a wider stream
+ * is needed), every value q in [qmin, qmax] (k = bits: qmax − qmin < 2^bits), standing for the float
+ * value (q − zeroPoint)·scale of the model, bit for bit as the model's quantizer computes it. `flat` once
+ * flattened for a dense layer (the dense weights' columns stay in the model's NCHW order).
+ */
+export interface IntTensor {
+  readonly kind: 'int';
+  readonly name: string;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly flat: boolean;
+  readonly dtype: 'int8' | 'uint8' | 'int16';
+  readonly bits: number;
+  readonly qmin: number;
+  readonly qmax: number;
+  /** Per-tensor scale and integer zero point: float value = (q − zeroPoint)·scale. */
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
 /** An ordinary float tensor after the last binary layer's epilogue: its float ops are copied as they are. */
 export interface FloatTail {
   readonly kind: 'float';
   readonly name: string;
 }
 
-export type Value = RawInput | Accumulator | PackedBits | FloatTail;
+export type Value = RawInput | Accumulator | PackedBits | IntTensor | FloatTail;
 export type ValueKind = Value['kind'];
 export type ValueOf<K extends ValueKind> = Extract<Value, { kind: K }>;
 
