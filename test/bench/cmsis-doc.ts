@@ -116,9 +116,10 @@ RAM is given per network only (the layers share the buffers and the stack); per 
 check of the harness: ../shared/third_party/README.md's figures, measured separately with gcc 12 -O2 on the
 same emulated core, are 97,372 instructions for the 784 -> 64 layer and 121,112 for the whole TFC MLP.
 
-Reading the table: on binary layers bnnc runs about 0.2-0.3 instructions per MAC against CMSIS-NN's 1.8-2.9
-(SMLAD does two 8-bit MACs per instruction, at best about 1 instruction per MAC with loads), with 8× smaller
-weights. Where bnnc's layer takes int8 pixels (the example MLP's first layer, the CNN's first conv) it is not
-binary and costs about what CMSIS-NN's int8 layer costs, and dominates bnnc's inference; that layer is #15's
-"faster int8 first layer". bnnc's flash also holds its thresholds; CMSIS-NN's its biases and multipliers.
+Reading the table: on binary layers bnnc runs about 0.2-0.5 instructions per MAC against CMSIS-NN's 1.8-2.9
+(two 8-bit MACs per SMLAD, plus the loads and sign extensions of the operands), with 8× smaller weights.
+Where bnnc's layer takes int8 pixels it is not binary: the example MLP's first layer costs about what
+CMSIS-NN's int8 layer costs and is nearly all of that model's inference; the CNN's first conv (one input
+channel, where CMSIS-NN's im2col is slow) about half. bnnc's flash also holds its thresholds, CMSIS-NN's
+its biases and multipliers.
 `;
