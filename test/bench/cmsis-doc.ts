@@ -119,7 +119,7 @@ same emulated core, are 97,372 instructions for the 784 -> 64 layer and 121,112 
 Reading the table: on binary layers bnnc runs about 0.2-0.5 instructions per MAC against CMSIS-NN's 1.8-2.9
 (two 8-bit MACs per SMLAD, plus the loads and sign extensions of the operands), with 8× smaller weights.
 Where bnnc's layer takes int8 pixels it is not binary: the example MLP's first layer costs about what
-CMSIS-NN's int8 layer costs and is nearly all of that model's inference; the CNN's first conv (one input
-channel, where CMSIS-NN's im2col is slow) about half. bnnc's flash also holds its thresholds, CMSIS-NN's
+CMSIS-NN's int8 layer costs and is nearly all of that model's inference; the CNN's first conv about half
+(one input channel: CMSIS-NN's im2col copies 9 single bytes per pixel, its rows have only 9 taps). bnnc's flash also holds its thresholds, CMSIS-NN's
 its biases and multipliers.
 `;
