@@ -86,7 +86,7 @@ export function cmsisSection(bnncM4: Map<string, BenchReport>): string[] {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
   for (const { b, c } of pairs) {
     const macs = b.total.binaryMacs + b.total.intMacs, bi = b.total.instructions!;
-    summary.push(`| ${c.name} | ${n0(macs)} | ${n0(bi)} / ${n0(c.total.instructions)} | ${per(bi, macs)} / ${per(c.total.instructions, c.total.macs)} | ${f2(c.total.instructions / bi)}× | ${n0(b.flash.total)} / ${n0(c.flash.total)} | ${f2(c.flash.total / b.flash.total)}× | ${n0(b.ram.peak!)} / ${n0(c.ram.peak)} | ${f2(c.ram.peak / b.ram.peak!)}× | ${c.exact ? 'yes' : 'NO'} |`);
+    summary.push(`| ${c.name} | ${n0(macs)} | ${n0(bi)} / ${n0(c.total.instructions)} | ${per(bi, macs)} / ${per(c.total.instructions, c.total.macs)} | ${f2(c.total.instructions / bi)}× | ${n0(b.flash.total)} / ${n0(c.flash.total)} | ${f2(c.flash.total / b.flash.total)}× | ${n0(b.ram.peak!)} / ${n0(c.ram.peak)} | ${f2(c.ram.peak / b.ram.peak!)}× | ${c.exact && c.layers.every((l) => l.distinct >= 5) ? 'yes' : 'NO'} |`);
   }
   const ram = pairs.map(({ c }) => `${c.name}: activations ${n0(c.ram.arena)} + scratch ${n0(c.ram.scratch)} + stack ${n0(c.ram.stack)}; flash ${n0(c.flash.consts)} constants + ${n0(c.flash.code)} code`).join('; ');
   return [...head, CMSIS_TEXT, `CMSIS-NN's RAM and flash: ${ram}.`, ...summary, ...pairs.flatMap(({ model, b, c }) => layerTable(model, b, c))];
@@ -99,7 +99,8 @@ with bnnc's Cortex-M4 compiler and flags (the target's, without its warning flag
 plugin and markers, in this run (src/bench/cmsis-nn.ts, templates/bench/cmsis-net.c.hbs). Weights, biases,
 per-channel multipliers and the input are seeded random int8 data (the speed does not depend on the values).
 Each layer's output is checked, byte for byte, against a plain C int8 reference in the same image, and the
-timed run's output against the reference's ("CMSIS-NN = int8 reference"). Layers: \`arm_convolve_s8\` (what
+timed run's output against the reference's ("CMSIS-NN = int8 reference"; it also requires at least 5 distinct
+values in every layer's output, so that saturation cannot hide a wrong kernel). Layers: \`arm_convolve_s8\` (what
 \`arm_convolve_wrapper_s8\` picks for a 3×3 kernel: im2col of two pixels into int16, then
 \`arm_nn_mat_mult_kernel_s8_s16\` with the DSP extension's SMLAD) with ReLU fused, \`arm_max_pool_s8\`, and
 \`arm_fully_connected_s8\`. bnnc's figures are its optimized build of the model (the rows above); "MACs" are
