@@ -3,7 +3,7 @@
 // the emulated Cortex-M4 in the same run. Skipped with a message where ../shared/third_party is absent.
 import { loadTarget } from '../../src/backend/target.js';
 import type { BenchLayer, BenchReport } from '../../src/bench/bench.js';
-import { benchCmsis, hasCmsisSources, type CmsisLayerReport, type CmsisNetSpec, type CmsisReport } from '../../src/bench/cmsis-nn.js';
+import { benchCmsis, hasCmsisSources, type CmsisLayerReport, type CmsisNetSpec, type CmsisReport, type CmsisSources } from '../../src/bench/cmsis-nn.js';
 import { sharedFile } from '../helpers/resources.js';
 
 export const CMSIS_SOURCES = { nn: sharedFile('third_party/cmsis-nn'), coreInclude: sharedFile('third_party/cmsis-core/CMSIS/Core/Include') };
@@ -77,11 +77,11 @@ function layerTable(model: string, b: BenchReport, c: CmsisReport): string[] {
 }
 
 /** The section's lines: the summary over the networks, then a table per network. */
-export function cmsisSection(bnncM4: Map<string, BenchReport>): string[] {
+export function cmsisSection(bnncM4: Map<string, BenchReport>, sources: CmsisSources = CMSIS_SOURCES): string[] {
   const head = ['', '## Against CMSIS-NN int8', ''];
-  if (!hasCmsisSources(CMSIS_SOURCES)) return [...head, `Skipped: the CMSIS-NN sources (../shared/third_party/cmsis-nn, cmsis-core) are not here; a clone of bnnc alone has none.`];
+  if (!hasCmsisSources(sources)) return [...head, `Skipped: the CMSIS-NN sources (../shared/third_party/cmsis-nn, cmsis-core) are not here; a clone of bnnc alone has none.`];
   const t = loadTarget('cortex-m4');
-  const pairs = CMSIS_NETS.filter((n) => bnncM4.has(n.model)).map((n) => ({ model: n.model, b: bnncM4.get(n.model)!, c: benchCmsis(n.spec, t, CMSIS_SOURCES) }));
+  const pairs = CMSIS_NETS.filter((n) => bnncM4.has(n.model)).map((n) => ({ model: n.model, b: bnncM4.get(n.model)!, c: benchCmsis(n.spec, t, sources) }));
   const summary = ['', '| network | MACs | instructions, bnnc / CMSIS-NN | per MAC, bnnc / CMSIS-NN | CMSIS-NN / bnnc | flash B, bnnc / CMSIS-NN | CMSIS-NN / bnnc | peak RAM B, bnnc / CMSIS-NN | CMSIS-NN / bnnc | CMSIS-NN = int8 reference |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
   for (const { b, c } of pairs) {

@@ -1,11 +1,13 @@
 // The CMSIS-NN side-by-side harness (src/bench/cmsis-nn.ts) on one tiny network on the emulated Cortex-M4:
 // every layer's CMSIS-NN output equals the plain C int8 reference's, the counts add up, and a reference that is
-// off by one step is caught. The full comparison table is written by `npm run bench` only (cmsis-doc.ts).
+// off by one step is caught; the docs section skips without the sources and pairs layers by their shapes. The full
+// comparison table is written by `npm run bench` only (cmsis-doc.ts).
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/backend/target.js';
-import { benchCmsis, quantizeMultiplier, type CmsisNetSpec } from '../../src/bench/cmsis-nn.js';
+import { benchCmsis, quantizeMultiplier, type CmsisLayerReport, type CmsisNetSpec, type CmsisReport } from '../../src/bench/cmsis-nn.js';
 import { hasShared, hasTool } from '../helpers/resources.js';
-import { CMSIS_SOURCES } from './cmsis-doc.js';
+import type { BenchLayer, BenchReport } from '../../src/bench/bench.js';
+import { CMSIS_SOURCES, cmsisSection, pairLayers } from './cmsis-doc.js';
 
 const TINY: CmsisNetSpec = {
   name: 'tiny',
@@ -48,5 +50,27 @@ describe('CMSIS-NN on the emulated Cortex-M4', () => {
     const r = benchCmsis(TINY, loadTarget('cortex-m4'), CMSIS_SOURCES, { selfTest: true });
     expect(r.exact).toBe(false);
     expect(r.mismatched).toBeGreaterThan(0);
+  });
+});
+
+describe('the docs section', () => {
+  it('without the CMSIS-NN sources (a clone without ../shared) says so instead of a table', () => {
+    const text = cmsisSection(new Map(), { nn: '/nonexistent/cmsis-nn', coreInclude: '/nonexistent/core' }).join('\n');
+    expect(text).toContain('## Against CMSIS-NN int8');
+    expect(text).toMatch(/^Skipped: the CMSIS-NN sources .* are not here/m);
+    expect(text).not.toContain('| network |');
+  });
+
+  const bl = (title: string, binaryMacs: number, intMacs = 0) => ({ title, binaryMacs, intMacs }) as BenchLayer;
+  const cl = (title: string, macs: number) => ({ title, macs }) as CmsisLayerReport;
+  it('pairs layers by MAC count, pools with the conv before them, bnnc-only layers alone', () => {
+    const b = { graph: 'g', layers: [bl('threshold', 0), bl('conv a', 0, 90), bl('conv b', 400), bl('dense', 50), bl('epilogue', 0)] } as BenchReport;
+    const c = { name: 'n', layers: [cl('conv a', 90), cl('conv b', 400), cl('pool', 0), cl('dense', 50)] } as CmsisReport;
+    const rows = pairLayers(b, c).map((r) => [r.bnnc.map((l) => l.title).join('+'), r.cmsis.map((l) => l.title).join('+')]);
+    expect(rows).toEqual([['threshold', ''], ['conv a', 'conv a'], ['conv b', 'conv b+pool'], ['dense', 'dense'], ['epilogue', '']]);
+  });
+  it('refuses a CMSIS-NN layer whose shape no bnnc layer has', () => {
+    const b = { graph: 'g', layers: [bl('dense', 50)] } as BenchReport;
+    expect(() => pairLayers(b, { name: 'n', layers: [cl('dense', 51)] } as CmsisReport)).toThrow(/no bnnc layer of g has the 51 MACs/);
   });
 });
