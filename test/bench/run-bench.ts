@@ -9,6 +9,7 @@ import { formatBench } from '../../src/bench/format.js';
 import { withZbb } from '../../src/bench/variants.js';
 import type { Graph } from '../../src/ir/types.js';
 import { lowerReal, MODELS } from '../backend/helpers.js';
+import { cmsisSection } from './cmsis-doc.js';
 import { ROOT } from '../helpers/resources.js';
 
 export const TARGETS: (() => Target)[] = [
@@ -34,6 +35,7 @@ export function benchDoc(): string {
   const rows: string[] = [];
   const details: string[] = [];
   const got = new Map<string, [number, number]>();
+  const m4 = new Map<string, BenchReport>(); // bnnc's optimized Cortex-M4 reports, for the CMSIS-NN section
   const ram: string[] = ['', '| model | target | peak RAM B, optimized | arena B | stack B | lower bound B | peak above the bound |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const m of models()) {
     rows.push('', `### ${m.name}`, '', '| target | instr/32 binary MACs, optimized | reference | ratio | inference instructions, optimized / reference | cycles (estimate), optimized / reference | flash B, optimized / reference | peak RAM B | exact |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -47,6 +49,7 @@ export function benchDoc(): string {
         const lb = o.ram.arenaLowerBound ?? 0;
         ram.push(`| ${m.name} | ${t.name} | ${n0(o.ram.peak)} | ${n0(o.ram.arena)} | ${n0(o.ram.stack)} | ${n0(lb)} | +${n0((o.ram.peak ?? 0) - lb)} (${f2((o.ram.peak ?? 0) / Math.max(lb, 1))}×) |`);
       }
+      if (t.name === 'cortex-m4') m4.set(m.name, o);
       if (t.name === 'cortex-m4') details.push('', `#### ${m.name} on cortex-m4, optimized`, '', formatBench(o).split('\n').slice(2).join('\n'));
     }
   }
@@ -59,7 +62,7 @@ export function benchDoc(): string {
     const v = got.get(`${model}@${target}`);
     if (v) goals.push(`| ${goal} | ${model} | ${target} | ${f2(v[0])} | ${f2(v[1])} | ${v[0] <= limit ? 'met' : `+${f2(v[0] - limit)} (${f2(v[0] / limit)}×)`} |`);
   }
-  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram].join('\n') + '\n';
+  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram, ...cmsisSection(m4)].join('\n') + '\n';
 }
 
 /** The tool-speed section that `npm run bench:tools` (scripts/bench-tools.mjs) writes between these markers. */
