@@ -38,6 +38,10 @@ export interface Emulator {
   /** The test image's startup code, templates/runner/<startup>, and its entry symbol. */
   readonly startup: string;
   readonly entry: string;
+  /** C files of templates/runner/ built into every test image after the startup code: the Arm semihosting
+   *  calls the runners make (bnnc_semihost) carried out with this emulator's own host calls, and the
+   *  compiler-support routines a stand-in toolchain lacks. */
+  readonly support?: readonly string[];
   /** Where the test image's data and stack go; its code and constants go to `rom`, or the first half of `ram`. */
   readonly ram: Region;
   readonly rom?: Region;
