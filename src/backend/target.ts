@@ -25,6 +25,8 @@ export interface TargetFeatures {
   readonly usad8: boolean;
   /** Arm's SBFX (signed bit-field extract): a bit of a word as 0 or −1 in one instruction. */
   readonly sbfx: boolean;
+  /** Xtensa EXTUI and ADDX4: the bit-sliced kernels load a column or its complement by the activation bit (optional). */
+  readonly extui?: boolean;
   /** Only the 16-bit Thumb-1 instructions (Armv6-M): 8 low registers, the kernels' hand-allocated blocks. */
   readonly thumb1Only: boolean;
 }

@@ -3,12 +3,13 @@
 // emulator's, a fault is 99), the libgcc routines templates/runner/libgcc-lx106.c supplies against float32
 // arithmetic done in Node (a double result rounded once to float32 is the correctly rounded float32 result
 // of + − ×, as 53 ≥ 2·24 + 2; conversions and integer division are exact in double), and the real models and
-// a random net bit-exact with the reference interpreter on both ESP32 targets.
+// a random net bit-exact with the reference interpreter on both ESP32 targets; the bit-sliced kernel's Xtensa form.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { emitC } from '../../src/backend/emit.js';
 import { runFirmware } from '../../src/backend/firmware.js';
 import { loadTarget } from '../../src/backend/target.js';
 import { verifyOnTarget } from '../../src/backend/verify.js';
@@ -59,6 +60,21 @@ describe.skipIf(!TOOLS)('the lx106 stand-in', () => {
     expect(runMain('int main(void);\nint main(void) { __asm__ volatile("ill"); return 0; }\n').exitCode).toBe(99);
     const unmapped = '#include <stdint.h>\nint main(void);\nint main(void) { return (int)(*(volatile uint32_t *)0x10000000u & 1u); }\n';
     expect(runMain(unmapped).exitCode).toBe(99);
+  });
+});
+
+describe('the bit-sliced kernel on Xtensa (features.extui)', () => {
+  it('loads a column or its complement by the activation bit (no mask shifts), from twice the column words', () => {
+    const g = buildNet(CASES[0]);
+    const c = (t: string) => emitC(g, loadTarget(t), { prefix: 'net' }).get('net.c')!;
+    const esp = c('esp32'), c3 = c('esp32c3');
+    expect(esp).toMatch(/= wc\[\d+ \+ \(\(a >> 0\) & 1u\)\];/);
+    expect(esp).toMatch(/= wc\[\d+ \+ \(\(a2 >> 30\) & 1u\)\];/);
+    expect(esp).toContain('wc += 64)');
+    expect(esp).not.toContain('bnnc_bit_mask(');
+    expect(c3).toContain('bnnc_bit_mask(a, 31)');
+    const words = (text: string) => Number(/net_c\d+_wcols\[(\d+)\]/.exec(text)?.[1]);
+    expect(words(esp)).toBe(2 * words(c3));
   });
 });
 
