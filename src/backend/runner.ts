@@ -42,7 +42,7 @@ export interface ImageOptions {
   readonly timeoutMs?: number;
 }
 
-/** Writes the startup code and link script into `dir` and builds `sources` into one semihosted image there. */
+/** Writes the startup code, the emulator's support files and the link script into `dir` and builds `sources` into one semihosted image there. */
 export function buildImage(t: Target, dir: string, o: ImageOptions): void {
   const emu = semihostEmulator(t, o.what);
   writeFileSync(join(dir, 'startup.S'), readFileSync(`${TEMPLATES_DIR}runner/${emu.startup}`, 'utf8'));
