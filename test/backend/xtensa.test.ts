@@ -13,6 +13,7 @@ import { emitC } from '../../src/backend/emit.js';
 import { runFirmware } from '../../src/backend/firmware.js';
 import { loadTarget } from '../../src/backend/target.js';
 import { verifyOnTarget } from '../../src/backend/verify.js';
+import { bench } from '../../src/bench/bench.js';
 import { tensor } from '../../src/ir/tensor.js';
 import { rng } from '../helpers/onnx-build.js';
 import { hasShared, hasTool } from '../helpers/resources.js';
@@ -224,6 +225,19 @@ describe.skipIf(!TOOLS)('models on the ESP32 targets, bit-exact', () => {
     expect(r.note).toContain('-cpu lx106');
     expect(r.firstMismatches).toEqual([]);
     expect(r.mismatchedVectors).toBe(0);
+  }, 600_000);
+
+  it('bench counts every layer on esp32 (layer functions found under Xtensa gcc\'s f$constprop$0 names)', () => {
+    const g = buildNet(CASES[0]);
+    const r = bench(g, loadTarget('esp32'), { kernels: 'optimized' });
+    expect(r.ran).toBe(true);
+    expect(r.exact).toBe(true);
+    expect(r.notes.filter((n) => n.includes('was inlined'))).toEqual([]);
+    for (const l of r.layers) {
+      expect(l.instructions, l.fn).toBeGreaterThan(0);
+      expect(l.codeBytes, l.fn).toBeGreaterThan(0);
+    }
+    expect(r.total.instructionsPer32BinaryMacs).toBeGreaterThan(0);
   }, 600_000);
 
   it('a random net on esp32s3 (the same stand-in)', () => {
