@@ -5,8 +5,9 @@
  *     cc ... out/bnn_model.c examples/firmware/main.c -I out -I examples/firmware
  *
  * On a board, printing goes through printf (retarget it to your UART). Built with -DBNNC_SEMIHOSTING it
- * prints through Arm / RISC-V semihosting instead, which is how the test suite runs it under QEMU
- * (test/examples/firmware.test.ts). The exit status is 0 when the class matches the image's label. */
+ * prints through Arm / RISC-V semihosting instead (on Xtensa, bnnc's test image maps the call onto simcall),
+ * which is how the test suite runs it under QEMU (test/examples/examples.test.ts). The exit status is 0 when
+ * the class matches the image's label. */
 #include <stdint.h>
 #include "bnn_model.h"
 #include "test_image.h"

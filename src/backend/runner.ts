@@ -42,12 +42,14 @@ export interface ImageOptions {
   readonly timeoutMs?: number;
 }
 
-/** Writes the startup code and link script into `dir` and builds `sources` into one semihosted image there. */
+/** Writes the startup code, the emulator's support files and the link script into `dir` and builds `sources` into one semihosted image there. */
 export function buildImage(t: Target, dir: string, o: ImageOptions): void {
   const emu = semihostEmulator(t, o.what);
   writeFileSync(join(dir, 'startup.S'), readFileSync(`${TEMPLATES_DIR}runner/${emu.startup}`, 'utf8'));
   writeFileSync(join(dir, 'link.ld'), render('runner', 'link.ld.hbs', { entry: emu.entry, ...memoryMap(emu) }));
-  cc(t, [...cflags(t, o.flags), ...t.compiler.linkFlags, '-T', 'link.ld', 'startup.S', ...o.sources, '-o', o.image, ...t.compiler.libs], dir, o.what, o.timeoutMs);
+  const support = emu.support ?? [];
+  for (const f of support) writeFileSync(join(dir, f), readFileSync(`${TEMPLATES_DIR}runner/${f}`, 'utf8'));
+  cc(t, [...cflags(t, o.flags), ...t.compiler.linkFlags, '-T', 'link.ld', 'startup.S', ...support, ...o.sources, '-o', o.image, ...t.compiler.libs], dir, o.what, o.timeoutMs);
 }
 
 /** The emulator command line for an image: [command, ...arguments]. */

@@ -25,6 +25,8 @@ export interface TargetFeatures {
   readonly usad8: boolean;
   /** Arm's SBFX (signed bit-field extract): a bit of a word as 0 or −1 in one instruction. */
   readonly sbfx: boolean;
+  /** Xtensa EXTUI and ADDX4: the bit-sliced kernels load a column or its complement by the activation bit (optional). */
+  readonly extui?: boolean;
   /** Only the 16-bit Thumb-1 instructions (Armv6-M): 8 low registers, the kernels' hand-allocated blocks. */
   readonly thumb1Only: boolean;
 }
@@ -38,6 +40,10 @@ export interface Emulator {
   /** The test image's startup code, templates/runner/<startup>, and its entry symbol. */
   readonly startup: string;
   readonly entry: string;
+  /** C files of templates/runner/ built into every test image after the startup code: the Arm semihosting
+   *  calls the runners make (bnnc_semihost) carried out with this emulator's own host calls, and the
+   *  compiler-support routines a stand-in toolchain lacks. */
+  readonly support?: readonly string[];
   /** Where the test image's data and stack go; its code and constants go to `rom`, or the first half of `ram`. */
   readonly ram: Region;
   readonly rom?: Region;

@@ -125,13 +125,14 @@ function cArray(vals: ArrayLike<number>, per = 16): string {
   return out.join('\n');
 }
 
-/** Function sizes and addresses from `nm -S` (local symbols included). */
+/** Function sizes and addresses from `nm -S` (local symbols included), clones by their function's name (GCC
+ *  writes `f.constprop.0`, or `f$constprop$0` on Xtensa). */
 function symbols(nm: string, file: string, cwd: string, timeoutMs?: number): Map<string, { addr: number; size: number }> {
   const out = exec(nm, ['-S', '--defined-only', file], { cwd, timeoutMs, what: `${nm} ${file}` }).stdout;
   const syms = new Map<string, { addr: number; size: number }>();
   for (const line of out.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length === 4 && /^[tT]$/.test(f[2])) syms.set(f[3].replace(/\.(constprop|isra|part|cold)\.\d+$/, ''), { addr: parseInt(f[0], 16) - (parseInt(f[0], 16) % 2), size: parseInt(f[1], 16) });
+    if (f.length === 4 && /^[tT]$/.test(f[2])) syms.set(f[3].replace(/[.$](constprop|isra|part|cold)[.$]\d+$/, ''), { addr: parseInt(f[0], 16) - (parseInt(f[0], 16) % 2), size: parseInt(f[1], 16) });
   }
   return syms;
 }
@@ -224,6 +225,7 @@ function benchCore(lowered: Graph, target: Target, opts: BenchOptions): BenchRep
     const m = r.marks[1] - r.marks[0];
     layers.forEach((l, i) => { l.instructions = r.marks[3 + i] - r.marks[2 + i] - m; });
     report.ran = true;
+    if (target.note) notes.push(target.note);
     report.exact = Number(bad[1]) === 0;
     report.markCost = m;
     ram.stack = Number(stack[1]);
@@ -251,7 +253,7 @@ function benchCore(lowered: Graph, target: Target, opts: BenchOptions): BenchRep
       report.total.cyclesEstimate = own + sum((l) => l.cyclesEstimate ?? 0);
       notes.push(`cycles: an estimate from the ${cost} cost table (docs/benchmarks-method.md), not a measurement`);
     } else if (!cost) {
-      notes.push(`no cycle estimate for ${target.core} (dual issue): instructions only`);
+      notes.push(`no cycle estimate for ${target.core} (no cost table for it): instructions only`);
     }
     if (!report.exact) notes.push(`outputs differ from the reference interpreter in ${bad[1]} bytes`);
     return report;

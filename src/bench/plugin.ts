@@ -147,7 +147,7 @@ function parsePcCounts(text: string): Map<number, number> {
   return counts;
 }
 
-/** The nm that reads this ELF's machine: Arm, RISC-V, or the host's own. */
+/** The nm that reads this ELF's machine: Arm, RISC-V, Xtensa (the lx106 toolchain's), or the host's own. */
 export function nmFor(elf: string): string {
   const head = Buffer.alloc(20);
   const fd = openSync(elf, 'r');
@@ -158,7 +158,7 @@ export function nmFor(elf: string): string {
   }
   if (head.readUInt32BE(0) !== 0x7f454c46) throw new ToolchainError(`${elf} is not an ELF file`, `reading ${elf}`);
   const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
-  return machine === 40 ? 'arm-none-eabi-nm' : machine === 243 ? 'riscv64-unknown-elf-nm' : 'nm';
+  return machine === 40 ? 'arm-none-eabi-nm' : machine === 243 ? 'riscv64-unknown-elf-nm' : machine === 94 ? 'xtensa-lx106-elf-nm' : 'nm';
 }
 
 /** The address of a defined symbol in an ELF (as nm prints it: Thumb functions may carry bit 0). */

@@ -11,7 +11,7 @@ import { rng } from '../helpers/onnx-build.js';
 import { hasTool } from '../helpers/resources.js';
 import { buildNet, CASES, randomCase } from './random-net.js';
 
-const EMULATED = ['cortex-m0plus', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'esp32c3'];
+const EMULATED = ['cortex-m0plus', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55', 'esp32c3', 'esp32'];
 /** Random networks per target (different seeds on each target), beside the fixed CASES, and vectors per network. */
 const RANDOM_PER_TARGET = 6;
 const VECTORS = 12;

@@ -3,7 +3,8 @@
 // shapes that reach the other code paths of the optimized kernels (long rows in a block loop, with and
 // without a gathered window, short rows of 1–4 words, odd output counts). On the host with sanitizers, and
 // under QEMU on Cortex-M4 (DSP: USAD8 finish), Cortex-M55 (MVE: vectorized loops), ESP32-C3 (rv32imc; and
-// with Zbb) and Cortex-M0+ (two nets per image: its 16 KiB of test RAM holds no more).
+// with Zbb), ESP32 (Xtensa, the lx106 stand-in: call0 ABI, soft float) and Cortex-M0+ (two nets per image:
+// its 16 KiB of test RAM holds no more).
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../../src/backend/emit.js';
 import type { KernelVariant } from '../../src/backend/kernels.js';
@@ -50,6 +51,7 @@ const RUNS: { name: string; target: () => Target; tools: string[]; vectors: numb
   { name: 'cortex-m55', target: () => loadTarget('cortex-m55'), tools: ['arm-none-eabi-gcc', 'qemu-system-arm'], vectors: 6 },
   { name: 'esp32c3', target: () => loadTarget('esp32c3'), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
   { name: 'esp32c3 + Zbb', target: () => withZbb(loadTarget('esp32c3')), tools: ['riscv64-unknown-elf-gcc', 'qemu-system-riscv32'], vectors: 6 },
+  { name: 'esp32', target: () => loadTarget('esp32'), tools: ['xtensa-lx106-elf-gcc', 'qemu-system-xtensa'], vectors: 6 },
 ];
 
 describe.each(RUNS)('kernel variants on $name', ({ target, tools, vectors }) => {

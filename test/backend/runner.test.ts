@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFirmware } from '../../src/backend/firmware.js';
-import { loadTarget } from '../../src/backend/target.js';
+import { loadTarget, type Target } from '../../src/backend/target.js';
 import { compileLimit, DEFAULT_LIMITS, runLimit, ToolchainError } from '../../src/backend/toolchain.js';
 import { tensorBytes, verifyOnTarget } from '../../src/backend/verify.js';
 import { bench } from '../../src/bench/bench.js';
@@ -124,7 +124,8 @@ describe('time limits', () => {
 
 describe('the shared runner', () => {
   it('refuses a target without an emulator with a ToolchainError', () => {
-    expect(() => runFirmware(loadTarget('esp32'), new Map(), [], [])).toThrow(ToolchainError);
-    expect(() => runFirmware(loadTarget('esp32'), new Map(), [], [])).toThrow(/running firmware on esp32: target esp32 has no emulator/);
+    const none: Target = { ...loadTarget('esp32'), runner: 'none', emulator: null };
+    expect(() => runFirmware(none, new Map(), [], [])).toThrow(ToolchainError);
+    expect(() => runFirmware(none, new Map(), [], [])).toThrow(/running firmware on esp32: target esp32 has no emulator/);
   });
 });

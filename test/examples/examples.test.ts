@@ -53,8 +53,8 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
     for (const l of r.layers) expect(l.identical / l.bits).toBeGreaterThanOrEqual(0.999);
   });
 
-  for (const target of ['cortex-m4', 'esp32c3']) {
-    const tool = target === 'cortex-m4' ? 'qemu-system-arm' : 'qemu-system-riscv32';
+  for (const target of ['cortex-m4', 'esp32c3', 'esp32']) {
+    const tool = loadTarget(target).emulator!.command;
     it.skipIf(!hasTool(tool))(`firmware main.c prints the class of the embedded image on ${target}`, () => {
       for (const name of ['mlp', 'cnn']) {
         const lowered = lowerModel(loadModel(`${ROOT}examples/${name}/${name}.onnx`), { inputQuant: Q });

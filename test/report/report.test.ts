@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../../src/backend/emit.js';
-import { loadTarget } from '../../src/backend/target.js';
+import { loadTarget, type Target } from '../../src/backend/target.js';
 import { bench } from '../../src/bench/bench.js';
 import { main } from '../../src/cli.js';
 import { loadModel, lowerModel, parseInputQuant } from '../../src/compile.js';
@@ -125,10 +125,13 @@ describe('report figures', () => {
   });
 });
 
+/** A C target without an emulator: the ESP32 as it was before its builds ran under QEMU. */
+const noEmulator = (): Target => ({ ...loadTarget('esp32'), runner: 'none', emulator: null });
+
 describe('report page', () => {
   const small = lowered(smallPath);
-  const html = buildReport({ model: smallPath, version: 'test', ...small, target: loadTarget('esp32'), inputQuant: Q, samples: { random: '30', seed: '3' } });
-  const f = reportFigures({ ...small, target: loadTarget('esp32'), kernels: 'optimized' });
+  const html = buildReport({ model: smallPath, version: 'test', ...small, target: noEmulator(), inputQuant: Q, samples: { random: '30', seed: '3' } });
+  const f = reportFigures({ ...small, target: noEmulator(), kernels: 'optimized' });
 
   it('a row per node and per C layer, with the lowering, the figures and the check section', () => {
     const rows = tableRows(html, 'nodes');
@@ -294,9 +297,10 @@ describe('report in headless Chromium', () => {
   it.skipIf(!ok)('the MLP renders: one bar per C layer in each chart, no element from a model name, a screenshot', () => {
     const withBench = armTools.every(hasTool);
     const target = withBench ? 'cortex-m4' : 'esp32';
+    const t = withBench ? loadTarget(target) : noEmulator();
     const m = lowered(MLP);
     const page = join(dir, 'mlp.html');
-    writeReportFile(page, buildReport({ model: 'examples/mlp/mlp.onnx', version: 'test', ...m, target: loadTarget(target), inputQuant: Q, samples: { random: '10' } }));
+    writeReportFile(page, buildReport({ model: 'examples/mlp/mlp.onnx', version: 'test', ...m, target: t, inputQuant: Q, samples: { random: '10' } }));
     const dom = chromium(['--dump-dom', `file://${page}`]);
     const n = cLayerCount(m.lowered, target);
     expect(dom).toContain('</html>');

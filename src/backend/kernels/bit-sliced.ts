@@ -19,6 +19,9 @@ import type { NewArrays } from './common.js';
 export function slicedParts(target: Target, B: number, wt: readonly number[], M: number, K: number, CG: number, CGW: number,
   add: NewArrays, drop: ConstArray[], weights: ConstArray): Record<string, unknown> {
   const NG = Math.ceil(M / 32);
+  // Xtensa (EXTUI, ADDX4, no signed extract): wc[2j + bit j of a] is column j XORed with the bit's mask, in
+  // an extract, a scaled add and a load (3 instructions) instead of a load, two shifts and an XOR (4)
+  const pick = !target.features.sbfx && target.features.extui === true;
   const cols: number[] = [];
   for (let g = 0; g < NG; g++) {
     for (let k = 0; k < K; k++) {
@@ -31,6 +34,8 @@ export function slicedParts(target: Target, B: number, wt: readonly number[], M:
         // pair encoding: the odd bit's column holds the XOR of the pair's two columns
         cols.push(j % 2 ? (w ^ cols[cols.length - 1]) >>> 0 : w);
       }
+      // with EXTUI: each column beside its complement, the activation bit picks one (below)
+      if (pick) cols.splice(cols.length - 32, 32, ...cols.slice(-32).flatMap((c) => [c, ~c >>> 0]));
     }
   }
   drop.push(weights);
@@ -79,7 +84,8 @@ export function slicedParts(target: Target, B: number, wt: readonly number[], M:
   out.push('const uint32_t a2 = a ^ (a >> 1);');
   for (let j = 0; j < 32; j += 2) {
     const ta = `t${n++}`, x = `x${n++}`, v = `v${n++}`, hi = `c${n++}`;
-    out.push(`const uint32_t ${ta} = wc[${j}] ^ ${mask('a', j)};`, `const uint32_t ${x} = wc[${j + 1}] ^ ${mask('a2', j)};`,
+    const col = (a: string, c: number) => (pick ? `wc[${2 * c} + ((${a} >> ${j}) & 1u)]` : `wc[${c}] ^ ${mask(a, j)}`);
+    out.push(`const uint32_t ${ta} = ${col('a', j)};`, `const uint32_t ${x} = ${col('a2', j + 1)};`,
       `const uint32_t ${v} = ${ta} ^ l0;`, `const uint32_t ${hi} = ${ta} ^ (${v} & ${x});`, `l0 ^= ${x};`);
     feed(1, hi);
     if ((j + 2) % (1 << LV) === 0) ripple();
@@ -122,12 +128,12 @@ export function slicedParts(target: Target, B: number, wt: readonly number[], M:
   const cmp = [`borrow = ~${P(0)} & dp[0];`];
   for (let i = 1; i < B; i++) cmp.push(`borrow = (~${P(i)} & dp[${i}]) | (~(${P(i)} ^ dp[${i}]) & borrow);`);
   return {
-    weights: name, channelsPartial: 'xnor-sliced-channels', NG, B,
+    weights: name, channelsPartial: 'xnor-sliced-channels', NG, B, wcStep: pick ? 64 : 32,
     planeDecls: Array.from({ length: B }, (_, i) => `${P(i)} = 0`).join(', '),
     // the C's lines at the template's indentation (inside the assembly's #else block, four spaces in)
     sliceBody: out.join(thumb1 ? '\n    ' : `\n${' '.repeat(12)}`), compareCode: [...sum, ...cmp].join(`\n${' '.repeat(8)}`),
     cybDecl: keep ? `uint32_t cyb[${K * NBK}];` : '',
-    sraMask: !sbfx,
+    sraMask: !sbfx && !pick,
     thumb1: thumb1 ? { blocks: [thumb1Steps(0), thumb1Steps(16)] } : false,
   };
 }
