@@ -74,6 +74,11 @@ export interface IntTensor {
   /** Per-tensor scale and integer zero point: float value = (q − zeroPoint)·scale. */
   readonly scale: number;
   readonly zeroPoint: number;
+  /**
+   * The float32 value of each level, levels[q − qmin], exactly as the model's quantizer computes it (a
+   * graph output is dequantized by this table); absent: fl((q − zeroPoint)·scale).
+   */
+  readonly levels?: Float32Array;
 }
 
 /** An ordinary float tensor after the last binary layer's epilogue: its float ops are copied as they are. */
@@ -90,7 +95,7 @@ export type ValueOf<K extends ValueKind> = Extract<Value, { kind: K }>;
 export type Role = 'layer' | 'pool' | 'reshape' | 'chain' | 'pad' | 'other';
 
 const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg']);
+const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg', 'Round']);
 /** QONNX quantizers: chain steps (a one-level one binarizes; others are refused where a layer reads them). */
 export const CHAIN_QONNX = new Set(['BipolarQuant', 'Quant', 'MultiThreshold']);
 

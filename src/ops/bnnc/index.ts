@@ -6,12 +6,14 @@ import type { OpDef } from '../types.js';
 import { AccPool } from './AccPool.js';
 import { BinaryMaxPool } from './BinaryMaxPool.js';
 import { IntConvPoolThreshold, IntConvThreshold, XnorConvPoolThreshold, XnorConvThreshold } from './ConvThreshold.js';
+import { Dequantize } from './Dequantize.js';
 import { Epilogue } from './Epilogue.js';
 import { IntConv } from './IntConv.js';
 import { LogSoftmax32 } from './LogSoftmax32.js';
+import { MultiThreshold } from './MultiThreshold.js';
 import { Softmax32 } from './Softmax32.js';
 import { Threshold } from './Threshold.js';
 import { XnorConv } from './XnorConv.js';
 
 export const BNNC_OPS: readonly OpDef[] = [XnorConv, IntConv, Threshold, BinaryMaxPool, AccPool, Epilogue, Softmax32, LogSoftmax32,
-  XnorConvThreshold, IntConvThreshold, XnorConvPoolThreshold, IntConvPoolThreshold];
+  XnorConvThreshold, IntConvThreshold, XnorConvPoolThreshold, IntConvPoolThreshold, MultiThreshold, Dequantize];
