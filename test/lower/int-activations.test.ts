@@ -6,11 +6,13 @@
 // agree; with α anywhere the float model's own rounding may move a value across a level boundary, rarely.
 import { describe, expect, it } from 'vitest';
 import { lowerModel } from '../../src/compile.js';
+import { CompileError } from '../../src/errors.js';
+import { runBnnc, runOrt } from '../helpers/onnx-build.js';
 import { run } from '../../src/interp/run.js';
 import { tensor } from '../../src/ir/tensor.js';
 import type { Graph } from '../../src/ir/types.js';
 import { type Built, cnn, FORMS, mlp, quantizedOutput } from './int-nets.js';
-import { Q256, rawSamples } from './net.js';
+import { Net, Q256, QONNX, rawSamples } from './net.js';
 
 interface Agreement { levels: number; equal: number; samples: number; top1: number; lowered: Graph; distinct: number[] }
 
@@ -82,6 +84,102 @@ describe('k-bit activations as a graph output', () => {
       }
       // α anywhere: the float model's own sums round, so a rare value may sit one level off
       expect(same / all).toBeGreaterThanOrEqual(0.995);
+    });
+  }
+});
+
+describe('activation quantizers bnnc cannot represent: coded errors naming the node', () => {
+  /** conv → bn → Quant(scale, zero point, bits) built by `q` → dense; the CompileError of lowering it. */
+  function quantError(q: (net: Net) => void): CompileError {
+    const net = new Net(900, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn();
+    q(net);
+    net.flatten().dense(3).output();
+    try {
+      lowerModel(net.float(), { inputQuant: Q256 });
+    } catch (e) {
+      if (e instanceof CompileError) return e;
+      throw e;
+    }
+    throw new Error('lowering succeeded; expected a CompileError');
+  }
+  const quantNode = (net: Net, s: string, z: string, bw: string, attrs: Record<string, number> = {}) =>
+    net.unary('Quant', [s, z, bw], { signed: 1, narrow: 0, rounding_mode: 'ROUND', ...attrs }, QONNX);
+
+  it('a computed scale: BNNC_E110', () => {
+    // the scale is the mean of another layer's output (an input-dependent scale, as dynamic quantization has)
+    const net = new Net(901, { dtype: 'float32', shape: [1, 2, 6, 6] });
+    const other = net.conv(8).x;
+    net.x = 'x';
+    net.C = 2; net.H = 6; net.W = 6;
+    net.conv(8).bn();
+    const y = net.x;
+    const s = net.node('Abs', [net.node('ReduceMean', [other], { keepdims: 0 })[0]])[0];
+    net.x = y;
+    quantNode(net, s, net.f32('z', [], [0]), net.f32('bw', [], [4]));
+    net.flatten().dense(3).output();
+    let e: unknown;
+    try { lowerModel(net.float(), { inputQuant: Q256 }); } catch (x) { e = x; }
+    expect(e).toBeInstanceOf(CompileError);
+    expect((e as CompileError).code).toBe('BNNC_E110');
+    expect((e as CompileError).where.op).toBe('Quant');
+    expect((e as CompileError).detail).toMatch(/scale .* computed/);
+  });
+  it('a bit width above 8: BNNC_E111', () => {
+    const e = quantError((net) => quantNode(net, net.f32('s', [], [0.01]), net.f32('z', [], [0]), net.f32('bw', [], [12])));
+    expect(e.code).toBe('BNNC_E111');
+    expect(e.detail).toMatch(/bit width 12/);
+  });
+  it('a scale that varies inside a channel: BNNC_E112', () => {
+    const e = quantError((net) => quantNode(net, net.f32('s', [1, 1, 4, 4], Array.from({ length: 16 }, (_, i) => 0.1 + i / 100)), net.f32('z', [], [0]), net.f32('bw', [], [4])));
+    expect(e.code).toBe('BNNC_E112');
+  });
+  it('a scale per channel: BNNC_E113', () => {
+    const e = quantError((net) => quantNode(net, net.f32('s', [1, 8, 1, 1], Array.from({ length: 8 }, (_, i) => 0.1 + i / 100)), net.f32('z', [], [0]), net.f32('bw', [], [4])));
+    expect(e.code).toBe('BNNC_E113');
+  });
+  it('a zero point that is not an integer: BNNC_E114', () => {
+    const e = quantError((net) => quantNode(net, net.f32('s', [], [0.25]), net.f32('z', [], [0.5]), net.f32('bw', [], [4])));
+    expect(e.code).toBe('BNNC_E114');
+    expect(e.detail).toMatch(/zero point is 0\.5/);
+  });
+  it('a plain fake quantizer reaching more than 256 integers: BNNC_E111', () => {
+    const e = quantError((net) => net.arith('Div', [0.001]).unary('Round').arith('Mul', [0.001]));
+    expect(e.code).toBe('BNNC_E111');
+    expect(e.detail).toMatch(/levels/);
+  });
+});
+
+describe('k-bit activations with α anywhere (float sums round): agreement on 1000 random inputs', () => {
+  const forms = FORMS.filter((f) => /^(Quant ROUND|MultiThreshold|Div\/Round\/Clip\/Mul \(round-clip\))$/.test(f.name));
+  for (const form of forms) {
+    for (const bits of [2, 4, 8]) {
+      it(`${form.name}, W1A${bits}: top-1 and levels agree ≥ 99.9 %`, () => {
+        for (const [build, seed] of [[mlp, 31], [cnn, 32]] as const) {
+          const r = compare(build(form, bits, bits === 4, 'alpha', seed + bits), 1000, 17);
+          expect(r.top1 / r.samples, `${build.name}: top-1 agreement`).toBeGreaterThanOrEqual(0.999);
+          expect(r.equal / r.levels, `${build.name}: levels equal`).toBeGreaterThanOrEqual(0.999);
+        }
+      });
+    }
+  }
+});
+
+describe('the plain-ONNX fake quantizer: the float semantics the lowering reproduces are onnxruntime\'s', () => {
+  for (const form of FORMS.filter((f) => f.name.startsWith('Div/Round'))) {
+    it(`${form.name}: the quantized activations of the float model equal onnxruntime's, and the lowered ones`, async () => {
+      const { net } = quantizedOutput(form, 4, true, 'alpha', 55);
+      const bytes = net.bytes();
+      const float = net.float();
+      const lowered = lowerModel(float, { inputQuant: Q256 });
+      let same = 0, all = 0;
+      for (const s of rawSamples(float, lowered, Q256, 20, 9)) {
+        const o = (await runOrt(bytes, { x: s.x }))[float.outputs[0]];
+        const b = runBnnc(bytes, { x: s.x })[float.outputs[0]];
+        const l = run(lowered, { [lowered.inputs[0].name]: s.q }).get(float.outputs[0])!;
+        expect(Array.from(b.data), 'interpreter = onnxruntime').toEqual(Array.from(o.data));
+        for (let i = 0; i < o.data.length; i++, all++) if (o.data[i] === l.data[i]) same++;
+      }
+      expect(same / all, 'lowered = onnxruntime').toBeGreaterThanOrEqual(0.995);
     });
   }
 });
