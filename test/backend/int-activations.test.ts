@@ -1,7 +1,7 @@
 // k-bit activations in C (issue #12): binary-weight networks whose activations the model quantizes (every
 // form of test/lower/int-nets.ts, 2/4/8 bits, MLP, CNN, a quantized graph output) lower to
 // bnnc.MultiThreshold → bnnc.IntConv (NHWC) → … → Epilogue or Dequantize; their C runs on the host, the
-// emulated Cortex-M4 and the emulated ESP32-C3 (rv32) and must equal the reference interpreter byte for byte.
+// emulated Cortex-M4 and the emulated ESP32-C3 (rv32), and the ts target's module, must equal the reference interpreter byte for byte.
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/backend/target.js';
 import { verifyManyOnTarget, type VerifyCase } from '../../src/backend/verify.js';
@@ -32,7 +32,7 @@ function cases(): VerifyCase[] {
   return out.map((c, i) => ({ ...c, inputs: inputsFor(c.graph, 31 * i) }));
 }
 
-describe.each(['host', 'cortex-m4', 'esp32c3'])('k-bit activation networks on %s', (name) => {
+describe.each(['ts', 'host', 'cortex-m4', 'esp32c3'])('k-bit activation networks on %s', (name) => {
   const target = loadTarget(name);
   const ok = hasTool(target.compiler.cc) && (!target.emulator || hasTool(target.emulator.command));
   it.skipIf(!ok)('every output byte equals the interpreter', () => {
