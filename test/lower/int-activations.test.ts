@@ -61,6 +61,9 @@ describe('k-bit activations: every quantizer form, MLP and CNN, exact float sums
           for (const d of r.distinct) expect(d, `${build.name}: distinct levels`).toBeGreaterThanOrEqual(Math.min(2 ** bits - 1, 12));
           const ops = r.lowered.nodes.map((m) => m.op);
           expect(ops.filter((o) => o === 'MultiThreshold')).toHaveLength(2);
+          // the first batch norm's γ < 0 channels decrease: counted as a ≤ T
+          const first = r.lowered.nodes.find((m) => m.op === 'MultiThreshold')!;
+          expect(Array.from(r.lowered.initializers.get(first.inputs[2])!.data)).toContain(-1);
           expect(r.lowered.nodes.filter((m) => m.op === 'IntConv' && m.attrs.layout === 'NHWC')).toHaveLength(2);
         }
       });

@@ -1,6 +1,7 @@
 // Binary-weight networks with k-bit activations for the tests of issue #12: the activation quantizer forms
 // (QONNX Quant in every rounding mode, FINN MultiThreshold, the plain Div/Round/Clip/Mul fake quantizer) and
-// MLP / CNN builders using one of them after each batch norm.
+// MLP / CNN builders using one of them after each batch norm (the first with some γ < 0, decreasing channels,
+// and one γ = 0, a constant channel).
 import { Net, QONNX, type WeightKind } from './net.js';
 
 /** A quantizer form: appends it to `net` and says how float values map back to integers. */
@@ -68,7 +69,7 @@ export interface Built { net: Net; acts: { node: string; scale: number; zp: numb
 export function mlp(form: Form, bits: number, signed: boolean, w: WeightKind, seed: number): Built {
   const net = new Net(seed, { dtype: 'float32', shape: [1, 1, 8, 8] });
   const acts: Built['acts'] = [];
-  net.flatten().dense(48, { w, bias: true }).bn();
+  net.flatten().dense(48, { w, bias: true }).bn({ neg: [1, 4, 7], zero: [2] });
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
   net.dense(32, { w }).bn();
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
@@ -79,7 +80,7 @@ export function mlp(form: Form, bits: number, signed: boolean, w: WeightKind, se
 export function cnn(form: Form, bits: number, signed: boolean, w: WeightKind, seed: number): Built {
   const net = new Net(seed, { dtype: 'float32', shape: [1, 2, 9, 9] });
   const acts: Built['acts'] = [];
-  net.conv(12, { w, pads: [1, 1, 1, 1] }).bn();
+  net.conv(12, { w, pads: [1, 1, 1, 1] }).bn({ neg: [1, 4, 7], zero: [2] });
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
   net.maxPool(2, 2).conv(16, { w, pads: [1, 0, 1, 0] }).bn();
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
@@ -91,7 +92,7 @@ export function cnn(form: Form, bits: number, signed: boolean, w: WeightKind, se
 export function quantizedOutput(form: Form, bits: number, signed: boolean, w: WeightKind, seed: number): Built {
   const net = new Net(seed, { dtype: 'float32', shape: [1, 1, 8, 8] });
   const acts: Built['acts'] = [];
-  net.conv(8, { w, s: 2 }).bn();
+  net.conv(8, { w, s: 2 }).bn({ neg: [1, 4], zero: [2] });
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
   net.conv(6, { w }).bn();
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
