@@ -7,7 +7,7 @@
 import { fail } from '../errors.js';
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node } from '../ir/types.js';
-import { chainDirection, deriveThresholds, foldAffine } from './chain.js';
+import { chainDirection, deriveThresholds, foldAffine, isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
 import { constWeights } from './layer.js';
 import { dequantize, INT_TENSOR } from './int.js';
@@ -93,7 +93,10 @@ export const ACCUMULATOR: KindRules<Accumulator> = {
   },
   refuse(lw, n, _role, v) {
     const act = v.chain.steps.map((s) => s.node).find((s) => s.domain === 'qonnx' && CHAIN_QONNX.has(s.op));
-    if (act) fail('BNNC_E031', `this layer reads '${act.name}' (${act.op}), a multi-level activation${levelsOf(lw.g, act)}; bnnc lowers binary activations (two levels, −1 and +1) only`, lw.where(n));
+    if (act) {
+      const after = v.chain.steps.slice(v.chain.steps.findIndex((s) => s.node === act) + 1).map((s) => s.node).filter((s) => !isShapeOnly(s));
+      fail('BNNC_E031', `this layer reads '${act.name}' (${act.op}), a multi-level activation${levelsOf(lw.g, act)}, through ${after.map((s) => `${s.op} '${s.name}'`).join(', ') || 'ops'} after it; bnnc lowers k-bit activations that a layer reads directly (through shape-only ops or max-pooling)`, lw.where(n));
+    }
     return fail('BNNC_E031', 'this layer reads another layer\'s output without a sign in between; bnnc needs binary activations (or the raw input) in front of each binary layer', lw.where(n));
   },
 };
