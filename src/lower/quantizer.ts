@@ -5,9 +5,11 @@
 //   QONNX Quant (bit width 2–8):  level(q) = fl(fl(q − z)·s), q in its clamp range (signed, narrow), any
 //                                  rounding mode: the mode only moves the level boundaries, found below;
 //   FINN MultiThreshold (T ≥ 1):  level(q) = fl(out_scale·q + out_bias), q = 0 … T;
-//   plain ONNX, x/s (or x·(1/s)) → Round (half to even) → Clip / Relu → ·s (or /(1/s), ± an offset):
-//                                  the ops after the last Round that keep integers (Clip with integer
-//                                  bounds, Relu, Round) bound q; the scalar affine ops after them give level(q).
+//   plain ONNX, x/s (or x·(1/s)) → Round (half to even) → Clip / Relu:
+//                                  the ops after the last Round keep integers (Clip with integer bounds,
+//                                  Relu, Round); the integers they reach over the reachable sums are q.
+// Any of them may be followed by scalar Mul / Div / Add / Sub (the plain form's ·s, a FINN scale): level(q)
+// is then those ops on the quantizer's value, float32 as the model.
 // Scale and zero point: level(q) = (q − zp)·scale, read off the exact (float64) map at q = 0 and 1.
 //
 // Derivation. As for one threshold (chain.ts), the chain is monotone in the accumulator a per channel and
@@ -24,7 +26,7 @@ import { sizeOf } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
 import { roundingMode } from '../ops/qonnx/rounding.js';
 import { binaryActivationForm } from '../analyze/binary.js';
-import { type Chain, isShapeOnly, replay } from './chain.js';
+import { type Chain, isShapeOnly, replay, type Step } from './chain.js';
 
 /** The model's activation quantizer at the end of a chain: its integer grid and the float of each level. */
 export interface Quantizer {
@@ -121,19 +123,40 @@ function keepsIntegers(g: Graph, n: Node): boolean {
 
 const SCALAR_AFFINE = new Set(['Mul', 'Div', 'Add', 'Sub']);
 
-/** The plain-ONNX fake quantizer: … → Round → (Clip | Relu)* → scalar Mul/Div/Add/Sub*. */
-function roundFormOf(g: Graph, chain: Chain, lo: ArrayLike<number>, hi: ArrayLike<number>): Quantizer | undefined {
-  const steps = chain.steps.filter((s) => !isShapeOnly(s.node));
-  const r = steps.map((s) => s.node.domain === '' && s.node.op === 'Round').lastIndexOf(true);
-  if (r < 0) return undefined;
-  let k = r + 1;
-  while (k < steps.length && keepsIntegers(g, steps[k].node)) k++;
-  const tail = steps.slice(k);
-  const scalar = (s: (typeof steps)[number]) => s.node.domain === '' && SCALAR_AFFINE.has(s.node.op)
+/** A Mul / Div / Add / Sub of the chained value by a one-element constant. */
+function scalarAffine(g: Graph, s: Step): boolean {
+  return s.node.domain === '' && SCALAR_AFFINE.has(s.node.op)
     && s.node.inputs.every((x, i) => i === s.slot || sizeOf(g.initializers.get(x)?.shape ?? [2]) === 1);
-  if (!tail.every(scalar)) return undefined;
-  const head = chain.steps.slice(0, chain.steps.indexOf(steps[k - 1]) + 1);
-  const last = steps[k - 1].node;
+}
+
+/**
+ * The quantizer `base` followed by scalar affine ops `tail` (a FINN MultiThreshold's Mul by its scale, the
+ * plain form's Mul by s): level(q) is the tail on base level(q), float32 as the model; the scale and zero
+ * point come from the exact (float64) tail on the exact base values (q − zp)·scale at q = 0 and 1.
+ */
+function withTail(g: Graph, C: number, base: Quantizer, tail: readonly Step[]): Quantizer {
+  if (tail.length === 0) return base;
+  const on = (vals: readonly number[], exact: boolean): number[] => {
+    const probe = Float64Array.from({ length: vals.length * C }, (_, i) => vals[Math.floor(i / C)]);
+    const v = replay(g, { scale: new Float64Array(C).fill(1), steps: tail, channels: C }, probe, vals.length, exact);
+    return vals.map((_, j) => v[j * C]);
+  };
+  const node = tail[tail.length - 1].node;
+  const levels = Float32Array.from(on(Array.from(base.levels), false));
+  const [e0, e1] = on([-base.zeroPoint * base.scale, (1 - base.zeroPoint) * base.scale], true);
+  const scale = e1 - e0;
+  if (!(scale !== 0) || !Number.isFinite(scale)) fail('BNNC_E031', 'the ops after the activation quantizer do not separate its levels', { node: node.name, op: node.op });
+  const zeroPoint = integerZeroPoint(node, -e0 / scale, ` (offset ${e0} on scale ${scale} after '${base.node.name}')`);
+  return { ...base, node, scale, zeroPoint, levels };
+}
+
+/** The plain-ONNX fake quantizer up to its integers: … → Round → (Clip | Relu | Round)*, as a quantizer of scale 1. */
+function roundFormOf(g: Graph, chain: Chain, upTo: Step, lo: ArrayLike<number>, hi: ArrayLike<number>): Quantizer | undefined {
+  const head = chain.steps.slice(0, chain.steps.indexOf(upTo) + 1);
+  const steps = head.filter((s) => !isShapeOnly(s.node));
+  const r = steps.map((s) => s.node.domain === '' && s.node.op === 'Round').lastIndexOf(true);
+  if (r < 0 || !steps.slice(r + 1).every((s) => keepsIntegers(g, s.node))) return undefined;
+  const last = upTo.node;
   // the integers the head reaches: monotone per channel, so its values at lo and hi bound them
   const C = chain.channels;
   const ends = replay(g, { ...chain, steps: head }, Float64Array.from([...Array.from(lo), ...Array.from(hi)]), 2, false);
@@ -142,27 +165,23 @@ function roundFormOf(g: Graph, chain: Chain, lo: ArrayLike<number>, hi: ArrayLik
     if (!Number.isFinite(ends[i])) fail('BNNC_E115', `the rounded activation reaches ${ends[i]}; bnnc needs a finite integer range`, { node: last.name, op: last.op });
     qmin = Math.min(qmin, ends[i]); qmax = Math.max(qmax, ends[i]);
   }
+  if (qmax === qmin) qmax++; // one level reached: a second one, never reached, keeps one threshold
   bitsCheck(last, qmin, qmax, 'the rounded activation reaches');
-  // level(q): the tail on q, float32 as the model; scale and zero point from the exact (float64) tail
-  const onQ = (qs: number[], exact: boolean) => {
-    const probe = Float64Array.from({ length: qs.length * C }, (_, i) => qs[Math.floor(i / C)]);
-    const v = replay(g, { scale: new Float64Array(C).fill(1), steps: tail, channels: C }, probe, qs.length, exact);
-    return qs.map((_, j) => v[j * C]);
-  };
-  const qs = Array.from({ length: qmax - qmin + 1 }, (_, i) => qmin + i);
-  const levels = Float32Array.from(onQ(qs, false));
-  const [e0, e1] = onQ([0, 1], true);
-  const scale = e1 - e0;
-  if (!(scale !== 0) || !Number.isFinite(scale)) fail('BNNC_E031', 'the ops after the Round do not separate the levels', { node: last.name, op: last.op });
-  const zp = integerZeroPoint(tail.at(-1)?.node ?? last, -e0 / scale, ` (offset ${e0} on scale ${scale})`);
-  return { node: tail.at(-1)?.node ?? last, form: 'Round', qmin, qmax, scale, zeroPoint: zp, levels };
+  return { node: last, form: 'Round', qmin, qmax, scale: 1, zeroPoint: 0, levels: levelsOf(qmin, qmax, (q) => q) };
 }
 
-/** The quantizer ending `chain`, if it ends in one. */
+/**
+ * The quantizer ending `chain`, if it ends in one: a Quant, a MultiThreshold or the plain form's integers,
+ * then only scalar affine ops.
+ */
 export function chainQuantizer(g: Graph, chain: Chain, lo: ArrayLike<number>, hi: ArrayLike<number>): Quantizer | undefined {
-  const last = chain.steps.filter((s) => !isShapeOnly(s.node)).at(-1)?.node;
-  if (!last) return undefined;
-  return quantOf(g, last) ?? multiThresholdOf(g, last) ?? roundFormOf(g, chain, lo, hi);
+  const steps = chain.steps.filter((s) => !isShapeOnly(s.node));
+  let k = steps.length;
+  while (k > 0 && scalarAffine(g, steps[k - 1])) k--;
+  if (k === 0) return undefined;
+  const last = steps[k - 1];
+  const base = quantOf(g, last.node) ?? multiThresholdOf(g, last.node) ?? roundFormOf(g, chain, last, lo, hi);
+  return base && withTail(g, chain.channels, base, steps.slice(k));
 }
 
 export interface LevelThresholds {

@@ -187,17 +187,17 @@ describe('the plain-ONNX fake quantizer: the float semantics the lowering reprod
   }
 });
 
-describe('a multi-level quantizer the next layer does not read directly', () => {
-  it('Quant then a Mul before the layer: BNNC_E031 naming the quantizer and the op after it', () => {
+describe('a multi-level quantizer followed by an op that is not a scalar Mul / Div / Add / Sub', () => {
+  it('Quant then a Relu before the layer: BNNC_E031 naming the quantizer and the op after it', () => {
     const net = new Net(902, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn();
     net.unary('Quant', [net.f32('s', [], [0.25]), net.f32('z', [], [0]), net.f32('bw', [], [4])], { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, QONNX);
     const q = net.nodes.at(-1)!.name!;
-    net.arith('Mul', [3]);
-    const mul = net.nodes.at(-1)!.name!;
+    net.unary('Relu');
+    const relu = net.nodes.at(-1)!.name!;
     net.flatten().dense(3).output();
     let e: unknown;
     try { lowerModel(net.float(), { inputQuant: Q256 }); } catch (x) { e = x; }
     expect((e as CompileError).code).toBe('BNNC_E031');
-    expect((e as CompileError).detail).toContain(`'${q}' (Quant), a multi-level activation (4-bit: 16 levels), through Mul '${mul}'`);
+    expect((e as CompileError).detail).toContain(`'${q}' (Quant), a multi-level activation (4-bit: 16 levels), through Relu '${relu}'`);
   });
 });

@@ -43,6 +43,32 @@ const multiThreshold: Form = {
   },
 };
 
+/** FINN after streamlining: MultiThreshold counting levels (out_scale 1, out_bias −zp), then Mul by the scale. */
+const multiThresholdMul: Form = {
+  name: 'MultiThreshold → Mul',
+  add(net, bits, signed) {
+    const T = 2 ** bits - 1, s = scaleFor(bits, signed), zp = signed ? 2 ** (bits - 1) : 0;
+    const th: number[] = [];
+    for (let c = 0; c < net.C; c++) for (let j = 0; j < T; j++) th.push(Math.fround(net.stat.mean[c] + net.stat.std[c] * (4 * (j + 1) / (T + 1) - 2)));
+    net.unary('MultiThreshold', [net.f32('th', [net.C, T], th)], { out_scale: { float: 1 }, out_bias: { float: -zp } }, QONNX);
+    net.arith('Mul', [s]);
+    after(net, signed);
+    return { scale: s, zp };
+  },
+};
+
+/** A Quant whose output is scaled once more (Brevitas' dequantized output times a constant). */
+const quantMul: Form = {
+  name: 'Quant → Mul',
+  add(net, bits, signed) {
+    const s = scaleFor(bits, signed);
+    net.unary('Quant', [net.f32('s', [], [s / 2]), net.f32('z', [], [0]), net.f32('bw', [], [bits])], { signed: signed ? 1 : 0, narrow: 0, rounding_mode: 'ROUND' }, QONNX);
+    net.arith('Mul', [2]);
+    after(net, signed);
+    return { scale: s, zp: 0 };
+  },
+};
+
 /** x/s → Round → Clip(qmin, qmax) → ·s; `variant` moves the clip before the round or uses Relu + Clip. */
 const plain = (variant: 'round-clip' | 'clip-round' | 'mul-relu-clip'): Form => ({
   name: `Div/Round/Clip/Mul (${variant})`,
@@ -61,7 +87,7 @@ const plain = (variant: 'round-clip' | 'clip-round' | 'mul-relu-clip'): Form => 
   },
 });
 
-export const FORMS: Form[] = [quant('ROUND'), quant('FLOOR'), quant('HALF_UP', 1), quant('CEIL', 0, 1), quant('HALF_DOWN'), quant('UP'), quant('DOWN'), multiThreshold,
+export const FORMS: Form[] = [quant('ROUND'), quant('FLOOR'), quant('HALF_UP', 1), quant('CEIL', 0, 1), quant('HALF_DOWN'), quant('UP'), quant('DOWN'), multiThreshold, multiThresholdMul, quantMul,
   plain('round-clip'), plain('clip-round'), plain('mul-relu-clip')];
 
 export interface Built { net: Net; acts: { node: string; scale: number; zp: number }[] }
