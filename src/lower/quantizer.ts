@@ -52,21 +52,24 @@ function konst(g: Graph, n: Node, i: number, what: string): Tensor {
  * One value of a quantizer constant that must be per tensor: equal everywhere (BNNC_E112 when it varies
  * inside a channel, BNNC_E113 when only between channels); `shape` is the quantized tensor's.
  */
-function perTensor(n: Node, t: Tensor, shape: readonly number[], what: string): number {
+function perTensor(n: Node, i: number, t: Tensor, shape: readonly number[], what: string): number {
   const v = t.data[0];
   const varying = Array.from(t.data as ArrayLike<number>).some((x) => x !== v && !(Number.isNaN(x) && Number.isNaN(v)));
   if (!varying) return v;
   const r = shape.length, off = r - t.shape.length;
   const onlyChannel = t.shape.every((d, k) => d === 1 || off + k === 1);
-  const where = { node: n.name, op: n.op, tensor: n.inputs[1] };
+  const where = { node: n.name, op: n.op, tensor: n.inputs[i] };
   if (!onlyChannel) fail('BNNC_E112', `the ${what} of shape [${t.shape.join(', ')}] varies along more than the channel axis of [${shape.join(', ')}]; bnnc takes one ${what} per tensor`, where);
   return fail('BNNC_E113', `the ${what} differs between channels; bnnc's k-bit activations take one ${what} per tensor (a per-channel ${what} would give each input channel of the next layer its own weight)`, where);
 }
 
-/** The zero point as one integer (BNNC_E114 otherwise). */
-function integerZeroPoint(n: Node, zp: number, why: string): number {
+/**
+ * The zero point as one integer (BNNC_E114 otherwise): exactly one for a constant, within a relative 1e-6
+ * for one derived from float constants (−out_bias/out_scale, an offset over a scale).
+ */
+function integerZeroPoint(n: Node, zp: number, why: string, exact = false): number {
   const r = Math.round(zp);
-  if (!Number.isFinite(zp) || Math.abs(zp - r) > 1e-6 * Math.max(1, Math.abs(zp))) {
+  if (!Number.isFinite(zp) || (exact ? zp !== r : Math.abs(zp - r) > 1e-6 * Math.max(1, Math.abs(zp)))) {
     fail('BNNC_E114', `the zero point is ${zp}${why}; bnnc's k-bit activations need an integer zero point`, { node: n.name, op: n.op });
   }
   return r === 0 ? 0 : r;
@@ -88,10 +91,10 @@ export function quantOf(g: Graph, n: Node): Quantizer | undefined {
   const b = bits.data[0];
   if (b === 1) return undefined; // a binary activation (steps.ts)
   if (b > 8) fail('BNNC_E111', `bit width ${b} on an activation; bnnc's activations take at most 8 bits`, { node: n.name, op: n.op, tensor: n.inputs[3] });
-  const s = perTensor(n, konst(g, n, 1, 'scale'), shape, 'scale');
-  const z = perTensor(n, konst(g, n, 2, 'zero point'), shape, 'zero point');
+  const s = perTensor(n, 1, konst(g, n, 1, 'scale'), shape, 'scale');
+  const z = perTensor(n, 2, konst(g, n, 2, 'zero point'), shape, 'zero point');
   if (!(s > 0) || !Number.isFinite(s)) fail('BNNC_E031', `the activation scale is ${s}; expected a positive finite number`, { node: n.name, op: n.op, tensor: n.inputs[1] });
-  const zp = integerZeroPoint(n, z, '');
+  const zp = integerZeroPoint(n, z, '', true);
   const signed = n.attrs.signed !== 0, narrow = n.attrs.narrow !== 0;
   if (!roundingMode(String(n.attrs.rounding_mode ?? 'ROUND'))) return undefined; // the op's own check reports it
   const qmin = signed ? -(2 ** (b - 1)) + (narrow ? 1 : 0) : 0;
