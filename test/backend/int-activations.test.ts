@@ -1,6 +1,7 @@
 // k-bit activations in C (issue #12): binary-weight networks whose activations the model quantizes (every
 // form of test/lower/int-nets.ts, 2/4/8 bits, MLP, CNN, a quantized graph output) lower to
-// bnnc.MultiThreshold → bnnc.IntConv (NHWC) → … → Epilogue or Dequantize; their C runs on the host, the
+// bnnc.MultiThreshold → bnnc.IntConv (NHWC) → … → Epilogue or Dequantize, and ../shared's tfc_w1a1 made
+// W1A2 on MNIST images (where ../shared is present); their C runs on the host, the
 // emulated Cortex-M4 and the emulated ESP32-C3 (rv32), and the ts target's module, must equal the reference interpreter byte for byte.
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/backend/target.js';
@@ -9,8 +10,9 @@ import { lowerModel } from '../../src/compile.js';
 import { sizeOf, tensor } from '../../src/ir/tensor.js';
 import type { Graph, Tensor } from '../../src/ir/types.js';
 import { rng } from '../helpers/onnx-build.js';
-import { hasTool } from '../helpers/resources.js';
-import { cnn, FORMS, mlp, quantizedOutput } from '../lower/int-nets.js';
+import { hasShared, hasTool } from '../helpers/resources.js';
+import { MNIST, mnistInputs } from './helpers.js';
+import { cnn, FORMS, mlp, quantizedOutput, TFC_W1A1, tfcW1A2 } from '../lower/int-nets.js';
 import { Q256 } from '../lower/net.js';
 
 const VECTORS = 10;
@@ -29,7 +31,13 @@ function cases(): VerifyCase[] {
     if (i % 3 === 0) out.push({ prefix: `imlp${i}`, graph: lowerModel(mlp(form, [4, 8, 2][i % 3], !signed, 'alpha', 60 + i).net.float(), { inputQuant: Q256 }) });
     if (i % 4 === 0) out.push({ prefix: `iout${i}`, graph: lowerModel(quantizedOutput(form, 3, signed, 'alpha', 80 + i).net.float(), { inputQuant: Q256 }) });
   });
-  return out.map((c, i) => ({ ...c, inputs: inputsFor(c.graph, 31 * i) }));
+  const all: VerifyCase[] = out.map((c, i) => ({ ...c, inputs: inputsFor(c.graph, 31 * i) }));
+  // a trained network made W1A2 (../shared's tfc_w1a1 with 2-bit Quant activations) on MNIST test images
+  if (hasShared(TFC_W1A1) && hasShared(MNIST)) {
+    const graph = lowerModel(tfcW1A2(), { inputQuant: { dtype: 'uint8', scale: 1, divisor: 255, zeroPoint: 0 } });
+    all.push({ prefix: 'tfcw1a2', graph, inputs: mnistInputs(graph, VECTORS) });
+  }
+  return all;
 }
 
 describe.each(['ts', 'host', 'cortex-m4', 'esp32c3'])('k-bit activation networks on %s', (name) => {

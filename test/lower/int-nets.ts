@@ -2,6 +2,10 @@
 // (QONNX Quant in every rounding mode, FINN MultiThreshold, the plain Div/Round/Clip/Mul fake quantizer) and
 // MLP / CNN builders using one of them after each batch norm (the first with some γ < 0, decreasing channels,
 // and one γ = 0, a constant channel).
+import { loadModel } from '../../src/compile.js';
+import { tensor } from '../../src/ir/tensor.js';
+import type { Graph, Tensor, TensorType } from '../../src/ir/types.js';
+import { sharedFile } from '../helpers/resources.js';
 import { Net, QONNX, type WeightKind } from './net.js';
 
 /** A quantizer form: appends it to `net` and says how float values map back to integers. */
@@ -124,4 +128,32 @@ export function quantizedOutput(form: Form, bits: number, signed: boolean, w: We
   acts.push({ ...form.add(net, bits, signed), node: net.nodes.at(-1)!.name! });
   net.flatten().output();
   return { net, acts };
+}
+
+export const TFC_W1A1 = 'models/tfc_w1a1.qonnx.onnx';
+
+/**
+ * ../shared's tfc_w1a1 QONNX model (a Brevitas export, ±1 weights) with each batch norm's BipolarQuant
+ * replaced by a signed 2-bit QONNX Quant (scale 0.5, levels −1, −0.5, 0, 0.5): Brevitas' TFC-W1A2 form.
+ */
+export function tfcW1A2(): Graph {
+  const g = loadModel(sharedFile(TFC_W1A1));
+  const initializers = new Map(g.initializers);
+  const types = new Map<string, TensorType>(g.types);
+  const add = (name: string, t: Tensor): string => {
+    initializers.set(name, t);
+    types.set(name, { dtype: t.dtype, shape: t.shape });
+    return name;
+  };
+  let replaced = 0;
+  const nodes = g.nodes.map((n) => {
+    const from = g.nodes.find((m) => m.outputs.includes(n.inputs[0]));
+    if (n.op !== 'BipolarQuant' || from?.op !== 'BatchNormalization') return n;
+    replaced++;
+    const f = (v: number) => tensor('float32', [], [v]);
+    return { ...n, op: 'Quant', domain: 'qonnx', inputs: [n.inputs[0], add(`${n.name}_scale`, f(0.5)), add(`${n.name}_zp`, f(0)), add(`${n.name}_bits`, f(2))],
+      attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' } };
+  });
+  if (replaced !== 3) throw new Error(`tfc_w1a1: ${replaced} activations replaced, expected 3`);
+  return { ...g, nodes, initializers, types };
 }
