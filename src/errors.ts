@@ -50,6 +50,12 @@ export const DIAGNOSTICS = {
   BNNC_E107: 'verify option needs another option',
   BNNC_E108: 'the JUnit report could not be written',
   BNNC_E109: 'a package the target cannot have',
+  BNNC_E110: 'activation quantizer with a computed scale',
+  BNNC_E111: 'activation quantizer wider than 8 bits',
+  BNNC_E112: 'activation scale varies inside a channel',
+  BNNC_E113: 'activation scale differs between channels',
+  BNNC_E114: 'activation zero point is not one integer',
+  BNNC_E115: 'activation levels the quantizer does not give',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

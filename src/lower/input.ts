@@ -7,7 +7,7 @@ import { sizeOf, tensor } from '../ir/tensor.js';
 import type { Graph, InputQuant, Node } from '../ir/types.js';
 import { type Chain, deriveThresholds, isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
-import { layerRule } from './layer.js';
+import { intSumRange, layerRule } from './layer.js';
 import { continueChain } from './steps.js';
 import type { KindRules, LayerFeed, RawInput } from './values.js';
 
@@ -64,17 +64,7 @@ const FEED: LayerFeed<RawInput> = {
       attrs: { ...w.attrs, pads: w.pads, zero_point: q.zeroPoint, layout: 'NCHW' } });
     // reachable sums: each term s·(q − zp) at whichever end of q's range makes it smallest (largest)
     const [qmin, qmax] = q.dtype === 'uint8' ? [0, 255] : [-128, 127];
-    const [M, K] = [w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]];
-    const lo = new Int32Array(M), hi = new Int32Array(M);
-    for (let m = 0; m < M; m++) {
-      let l = 0, h = 0;
-      for (let i = 0; i < K; i++) {
-        const s = w.signs[m * K + i];
-        l += Math.min(s * (qmin - q.zeroPoint), s * (qmax - q.zeroPoint));
-        h += Math.max(s * (qmin - q.zeroPoint), s * (qmax - q.zeroPoint));
-      }
-      lo[m] = l; hi[m] = h;
-    }
+    const { lo, hi } = intSumRange(w.signs, w.shape[0], qmin, qmax, q.zeroPoint);
     return { lo, hi, scale: q.scale, divisor: q.divisor };
   },
 };

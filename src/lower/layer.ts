@@ -78,6 +78,26 @@ function lowerLayer<V extends Value>(lw: Lowering, n: Node, val: V, feed: LayerF
   lw.set(n.outputs[0], { kind: 'acc', name: accName, C: M, H, W, chain, lo: out.lo, hi: out.hi });
 }
 
+/**
+ * Reachable sums of Σ_i s_i·(q_i − zp) per filter (±1 weights `signs`, [M, K]) over integers q_i in
+ * [qmin, qmax]: each term at whichever end makes it smallest (largest), or 0 (a tap in the padding, which
+ * holds zp) when that is smaller (larger).
+ */
+export function intSumRange(signs: Int8Array, M: number, qmin: number, qmax: number, zp: number): { lo: Int32Array; hi: Int32Array } {
+  const K = signs.length / M;
+  const lo = new Int32Array(M), hi = new Int32Array(M);
+  for (let m = 0; m < M; m++) {
+    let l = 0, h = 0;
+    for (let i = 0; i < K; i++) {
+      const s = signs[m * K + i];
+      l += Math.min(0, s * (qmin - zp), s * (qmax - zp));
+      h += Math.max(0, s * (qmin - zp), s * (qmax - zp));
+    }
+    lo[m] = l; hi[m] = h;
+  }
+  return { lo, hi };
+}
+
 function describeWeights(w: Tensor): string {
   const mags = new Set<number>();
   for (let i = 0; i < w.data.length && mags.size < 6; i++) mags.add(Math.abs(w.data[i]));

@@ -11,6 +11,7 @@ import { PACKED_BITS } from './bits.js';
 import { Lowering } from './context.js';
 import { modelInputQuant, RAW_INPUT } from './input.js';
 import { INT_TENSOR } from './int.js';
+import { quantOf } from './quantizer.js';
 import { type KindRules, type KindTable, roleOf, type Value } from './values.js';
 
 export { modelInputQuant };
@@ -70,6 +71,7 @@ function visit(lw: Lowering, n: Node): void {
     const kind = vals[0]?.kind;
     const join = kind && vals.every((v) => v?.kind === kind) ? rules(vals[0]!).join : undefined;
     if (join) return join(lw, n, vals as Value[]);
+    if (n.domain === 'qonnx' && n.op === 'Quant' && dyn[0].i === 0) quantOf(lw.g, n); // a computed scale: BNNC_E110
     fail('BNNC_E031', 'this node combines several computed tensors (a branch or residual); bnnc lowers chains of layers', lw.where(n));
   }
   const slot = dyn[0].i;

@@ -10,7 +10,8 @@
 // The layer code (layer.ts) asks a kind only for its geometry and its integer layer (`LayerFeed`). What
 // produces the new kind is the one existing rule to extend: today a chain ends where analyze/binary.ts
 // recognizes a two-level activation (steps.ts), and the chain's kind binarizes it into packed bits; a
-// multi-level quantizer would end it the same way into a k-bit kind (thresholds per level, chain.ts).
+// multi-level quantizer ends it into a k-bit kind (thresholds per level, quantizer.ts) once something
+// reads integers.
 import type { Node } from '../ir/types.js';
 import type { Chain, Step } from './chain.js';
 import { isShapeOnly } from './chain.js';
@@ -74,6 +75,11 @@ export interface IntTensor {
   /** Per-tensor scale and integer zero point: float value = (q − zeroPoint)·scale. */
   readonly scale: number;
   readonly zeroPoint: number;
+  /**
+   * The float32 value of each level, levels[q − qmin], exactly as the model's quantizer computes it (a
+   * graph output is dequantized by this table); absent: fl((q − zeroPoint)·scale).
+   */
+  readonly levels?: Float32Array;
 }
 
 /** An ordinary float tensor after the last binary layer's epilogue: its float ops are copied as they are. */
@@ -90,8 +96,8 @@ export type ValueOf<K extends ValueKind> = Extract<Value, { kind: K }>;
 export type Role = 'layer' | 'pool' | 'reshape' | 'chain' | 'pad' | 'other';
 
 const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg']);
-/** QONNX quantizers: chain steps (a one-level one binarizes; others are refused where a layer reads them). */
+const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg', 'Round']);
+/** QONNX quantizers: chain steps (a one-level one binarizes; a multi-level one ends in k-bit levels, quantizer.ts). */
 export const CHAIN_QONNX = new Set(['BipolarQuant', 'Quant', 'MultiThreshold']);
 
 export function roleOf(n: Node, slot: number): Role {

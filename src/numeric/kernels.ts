@@ -293,3 +293,37 @@ export function topK<T extends ArrayLike<number>>(x: T, outer: number, n: number
   }
   return [values, indices];
 }
+
+/**
+ * Multi-threshold of int32 sums a [N, H, W, C] (NHWC) into k-bit levels, L = t.length / C thresholds per
+ * channel ([C, L], row c): q = qmin + #{l : a ≥ t[c, l]} where d[c] = 1 (the chain increases), q = qmin +
+ * #{l : a ≤ t[c, l]} where d[c] = −1. Out int8 (`signed`) or uint8, same layout.
+ */
+export function multiThreshold(a: ArrayLike<number>, t: ArrayLike<number>, d: ArrayLike<number>, qmin: number, signed: boolean): Int8Array | Uint8Array {
+  const c = d.length, nl = t.length / c;
+  const y = signed ? new Int8Array(a.length) : new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const ci = i % c, v = a[i], up = d[ci] === 1;
+    let q = qmin;
+    for (let l = 0; l < nl; l++) {
+      const th = t[ci * nl + l];
+      if (up ? v >= th : v <= th) q++;
+    }
+    y[i] = q;
+  }
+  return y;
+}
+
+/** k-bit levels x [N, P, C] to float32 by table, y = levels[x − qmin], written [N, C, P] (nchw) or [N, P, C]. */
+export function dequantize(x: ArrayLike<number>, levels: ArrayLike<number>, qmin: number, n: number, c: number, nchw: boolean): Float32Array {
+  const hw = x.length / (n * c);
+  const y = new Float32Array(x.length);
+  for (let ni = 0; ni < n; ni++) {
+    for (let p = 0; p < hw; p++) {
+      for (let ci = 0; ci < c; ci++) {
+        y[nchw ? (ni * c + ci) * hw + p : (ni * hw + p) * c + ci] = levels[x[(ni * hw + p) * c + ci] - qmin];
+      }
+    }
+  }
+  return y;
+}

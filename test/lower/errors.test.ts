@@ -1,5 +1,6 @@
 // What the lowering refuses, and how it says so: non-binary weights (BNNC_E030, naming the node), and
-// patterns it cannot lower (BNNC_E031): multi-level or non-±1 activations, a float input without an input
+// patterns it cannot lower (BNNC_E031): non-±1 two-level activations, a multi-level one without an integer
+// zero point (BNNC_E114), a float input without an input
 // quantization, branches, a non-affine last chain, and the other unsupported placements found while
 // writing these tests.
 import { describe, expect, it } from 'vitest';
@@ -64,26 +65,24 @@ describe('non-binary weights: BNNC_E030 naming the node', () => {
 });
 
 describe('activations that are not two-level ±1: BNNC_E031', () => {
-  it('a MultiThreshold with 3 thresholds (4 levels) feeding a conv says it is multi-level', () => {
+  it('a MultiThreshold with 3 thresholds whose levels (2q − 3) have no integer zero point: BNNC_E114 naming it', () => {
     const net = new Net(710, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8);
     const th = net.stat.mean.flatMap((m, c) => [m - net.stat.std[c], m, m + net.stat.std[c]]);
     net.unary('MultiThreshold', [net.f32('th', [8, 3], th)], { out_scale: { float: 2 }, out_bias: { float: -3 } }, QONNX);
     const mt = net.nodes.at(-1)!.name!;
     net.binary().conv(4).bn().sign().flatten().dense(3).output();
     const e = loweringError(net);
-    expect(e.code).toBe('BNNC_E031');
-    expect(e.detail).toMatch(/multi-level activation/);
-    expect(e.detail).toContain(mt);
-    expect(e.detail).toMatch(/3 thresholds: 4 levels/);
+    expect(e.code).toBe('BNNC_E114');
+    expect(e.where.node).toBe(mt);
+    expect(e.detail).toMatch(/zero point is 1\.5/);
   });
 
-  it('a 2-bit Quant activation feeding a dense layer says it is multi-level', () => {
+  it('a 2-bit Quant activation feeding a dense layer lowers to k-bit levels (issue #12), no longer refused', () => {
     const net = new Net(711, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn().flatten();
     net.unary('Quant', [net.f32('s', [], [0.5]), net.f32('z', [], [0]), net.f32('bw', [], [2])], { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, QONNX);
     net.dense(3).output();
-    const e = loweringError(net);
-    expect(e.code).toBe('BNNC_E031');
-    expect(e.detail).toMatch(/multi-level activation \(2-bit: 4 levels\)/);
+    const ops = lowerModel(net.float(), { inputQuant: Q256 }).nodes.map((n) => n.op);
+    expect(ops).toEqual(['IntConv', 'MultiThreshold', 'IntConv', 'Epilogue']);
   });
 
   const TWO_LEVEL: Record<string, (net: Net) => void> = {

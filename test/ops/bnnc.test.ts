@@ -412,3 +412,42 @@ describe('Epilogue', () => {
     expect(errorCode(() => run('Epilogue', { rank: 2 }, [tensor('int32', [1, 2, 1, 1], [0, 0]), tensor('float32', [1], [1]), tensor('float32', [1], [0])]))).toBe('BNNC_E009');
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// MultiThreshold and Dequantize (k-bit activations): hand-derived vectors
+
+describe('MultiThreshold', () => {
+  const T = (rows: number[][]) => tensor('int32', [rows.length, rows[0].length], rows.flat());
+  const D = (v: number[]) => tensor('int8', [v.length], v);
+  it('counts a ≥ T on increasing channels, a ≤ T on decreasing ones, from qmin', () => {
+    // channel 0 increasing, thresholds [−2, 0, 3]; channel 1 decreasing, [5, 1, −4]
+    const a = tensor('int32', [1, 1, 5, 2], [-3, -5, -2, 1, 0, 2, 3, 5, 9, 6]);
+    const y = run('MultiThreshold', { qmin: -2, out_dtype: 'int8' }, [a, T([[-2, 0, 3], [5, 1, -4]]), D([1, -1])]);
+    expect(y.dtype).toBe('int8');
+    // ch 0: −3 → 0, −2 → 1, 0 → 2, 3 → 3, 9 → 3; ch 1: −5 → 3, 1 → 2, 2 → 1, 5 → 1, 6 → 0 (then −2)
+    expect(Array.from(y.data)).toEqual([-2, 1, -1, 0, 0, -1, 1, -1, 1, -2]);
+  });
+  it('uint8 levels; thresholds outside the reach make constant channels', () => {
+    const a = tensor('int32', [1, 2, 1, 1], [-7, 7]);
+    expect(Array.from(run('MultiThreshold', {}, [a, T([[-8, 100]]), D([1])]).data)).toEqual([1, 1]);
+  });
+  it('refuses bad directions, shapes and levels that do not fit the type', () => {
+    const a = tensor('int32', [1, 1, 1, 2], [0, 0]);
+    expect(errorCode(() => run('MultiThreshold', {}, [a, T([[0], [0]]), D([1, 0])]))).toBe('BNNC_E017');
+    expect(errorCode(() => run('MultiThreshold', {}, [a, T([[0]]), D([1, 1])]))).toBe('BNNC_E009');
+    expect(errorCode(() => run('MultiThreshold', { qmin: 250 }, [a, T([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]]), D([1, 1])]))).toBe('BNNC_E017');
+    expect(errorCode(() => run('MultiThreshold', { out_dtype: 'int16' }, [a, T([[0], [0]]), D([1, 1])]))).toBe('BNNC_E017');
+  });
+});
+
+describe('Dequantize', () => {
+  it('looks each level up in the table and writes NCHW', () => {
+    const x = tensor('int8', [1, 1, 2, 3], [-1, 0, 1, 1, -1, 0]);
+    const y = run('Dequantize', { qmin: -1 }, [x, tensor('float32', [3], [-0.5, 0, 0.25])]);
+    expect([...y.shape]).toEqual([1, 3, 1, 2]);
+    expect(Array.from(y.data)).toEqual([-0.5, 0.25, 0, -0.5, 0.25, 0]);
+  });
+  it('refuses a table that does not fit the type', () => {
+    expect(errorCode(() => run('Dequantize', { qmin: 200 }, [tensor('uint8', [1, 1, 1, 1], [200]), tensor('float32', [60], new Array(60).fill(0))]))).toBe('BNNC_E009');
+  });
+});

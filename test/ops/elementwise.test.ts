@@ -104,6 +104,7 @@ describe('unary ops', () => {
     ['Neg', 'float32', 13], ['Neg', 'float64', 7], ['Neg', 'int8', 13], ['Neg', 'int32', 13], ['Neg', 'int64', 13], ['Neg', 'int16', 13],
     ['Sign', 'float32', 9], ['Sign', 'float64', 13], ['Sign', 'int8', 13], ['Sign', 'uint8', 13], ['Sign', 'int32', 13], ['Sign', 'int64', 13],
     ['Relu', 'float32', 7], ['Relu', 'float32', 14], ['Relu', 'float64', 13], ['Relu', 'int8', 14], ['Relu', 'int32', 14],
+    ['Round', 'float32', 11], ['Round', 'float64', 11],
   ];
   for (const [op, dtype, opset] of cases) {
     it(`${op} ${dtype} (opset ${opset}) with edge values, bit-exact`, async () => {
@@ -114,6 +115,14 @@ describe('unary ops', () => {
       await expectExact(single(op, { x }, { y: dtype }, { opset }), { x });
     });
   }
+  it('Round: halves to even, signed zeros kept, against onnxruntime', async () => {
+    const halves = [-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, -0.4, 0.49999997, 8388607.5, -8388608.5, 0, -0, Infinity, -Infinity, NaN];
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = tensor(dtype, [halves.length], halves);
+      const out = await expectExact(single('Round', { x }, { y: dtype }, { opset: 11 }), { x });
+      expect(Array.from(out.y.data).slice(0, 10), dtype).toEqual([-4, -2, -2, -0, 0, 2, 2, 4, -0, 0]);
+    }
+  });
   it('distinguishes the signed zeros: sign(-0) = 0, neg(0) = -0, relu(-0) = -0, sqrt(-0) = -0', async () => {
     const x = tensor('float32', [2], [0, -0]);
     for (const [op, want] of [['Sign', [0, 0]], ['Neg', [-0, 0]], ['Relu', [0, -0]], ['Sqrt', [0, -0]], ['Abs', [0, 0]]] as const) {

@@ -1,17 +1,19 @@
 // The lowered dialect (IR domain 'bnnc'): packed binary convolution, integer first layer, threshold-and-pack,
-// pooling on bits and on sums, float epilogue, softmax with the portable exp32/log32, and the convs fused
-// with their threshold (and pool) by the fuse-conv-threshold pass. Their evals are the
-// definition every C back end matches.
+// k-bit levels (multi-threshold) and their float table, pooling on bits and on sums, float epilogue,
+// softmax with the portable exp32/log32, and the convs fused with their threshold (and pool) by the
+// fuse-conv-threshold pass. Their evals are the definition every C back end matches.
 import type { OpDef } from '../types.js';
 import { AccPool } from './AccPool.js';
 import { BinaryMaxPool } from './BinaryMaxPool.js';
 import { IntConvPoolThreshold, IntConvThreshold, XnorConvPoolThreshold, XnorConvThreshold } from './ConvThreshold.js';
+import { Dequantize } from './Dequantize.js';
 import { Epilogue } from './Epilogue.js';
 import { IntConv } from './IntConv.js';
 import { LogSoftmax32 } from './LogSoftmax32.js';
+import { MultiThreshold } from './MultiThreshold.js';
 import { Softmax32 } from './Softmax32.js';
 import { Threshold } from './Threshold.js';
 import { XnorConv } from './XnorConv.js';
 
 export const BNNC_OPS: readonly OpDef[] = [XnorConv, IntConv, Threshold, BinaryMaxPool, AccPool, Epilogue, Softmax32, LogSoftmax32,
-  XnorConvThreshold, IntConvThreshold, XnorConvPoolThreshold, IntConvPoolThreshold];
+  MultiThreshold, Dequantize, XnorConvThreshold, IntConvThreshold, XnorConvPoolThreshold, IntConvPoolThreshold];
