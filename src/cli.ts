@@ -254,7 +254,7 @@ export function buildProgram(io: Io): Command {
       if (o.junit !== undefined) await writeJunit(o.junit, model, report, expected);
       if (o.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B)` : '';
+        const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B${report.stackBytes !== undefined ? `, stack ${report.stackBytes} B` : ''})` : '';
         if (!report.ran) io.out(`${target.name}: compiled${sizes}; NOT run: ${report.note}\n`);
         else if (report.mismatchedVectors === 0) io.out(`${target.name}: ${report.vectors} vectors, every output bit-exact with the reference interpreter${sizes}\n`);
         else {
