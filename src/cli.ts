@@ -188,14 +188,14 @@ export function buildProgram(io: Io): Command {
     .option('--data <file>', 'inputs for --selftest as raw integers: idx, .npy or .pb')
     .option('--seed <n>', "seed for --selftest's random inputs", '1'))))
     .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix?: string; package?: Package | 'espidf'; force?: boolean; reserveFlash?: string; reserveRam?: string; selftest?: string }) => {
-      const [{ build }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
+      const [{ build, defaultPrefix }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
         import('./compile.js'), import('./backend/footprint.js'), import('./bench/estimate.js'), import('./output.js')]);
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
       const pkg = o.package === 'espidf' ? 'esp-idf' : o.package;
       const n = positiveInt('--selftest', o.selftest);
       const { lowered, files, prefix } = build(model, target, {
-        ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix, labels: o.labels, package: pkg, optionsText: optionsText(o),
+        ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix ?? defaultPrefix(model), labels: o.labels, package: pkg, optionsText: optionsText(o),
         selftest: n === undefined ? undefined : { count: n, data: o.data, seed: o.seed },
       });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)

@@ -41,8 +41,8 @@ export interface LowerOptions extends PipelineOptions {
 }
 
 export interface CompileOptions extends LoadOptions, LowerOptions {
-  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default: from the model's file
-   * name (`defaultPrefix`), 'bnn_model' for a model given as bytes. */
+  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model' (the CLI's
+   * default is `defaultPrefix` of the model file's name). */
   readonly prefix?: string;
   /** Class names of the first output (`<prefix>_labels[]`): a labels file's path (one name a line); default:
    * the model's metadata_props (labels.ts LABEL_KEYS), else none. */
@@ -68,7 +68,7 @@ export function compile(model: ModelSource, target: string | Target, opts: Compi
 export function build(model: ModelSource, target: string | Target, opts: CompileOptions = {}): { float: Graph; lowered: Graph; files: Map<string, string>; prefix: string } {
   const t = typeof target === 'string' ? loadTarget(target) : target;
   if (opts.prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(opts.prefix)) fail('BNNC_E019', `--prefix '${opts.prefix}': expected a C identifier`);
-  const prefix = opts.prefix ?? (typeof model === 'string' ? defaultPrefix(model) : 'bnn_model');
+  const prefix = opts.prefix ?? 'bnn_model';
   // the header states the SHA-256 of the very bytes compiled; class names may come from their metadata_props
   let modelSha256 = '';
   let meta: Labels | undefined;

@@ -44,7 +44,7 @@ export function labelsFromMetadata(props: ReadonlyMap<string, string>): Labels |
   let names: unknown[];
   if (Array.isArray(v)) names = v;
   else {
-    const entries = Object.entries(v as Record<string, unknown>);
+    const entries = [...(v as Map<string, unknown>)];
     const idx = entries.map(([k]) => Number(k));
     if (!idx.every((n, i) => n === i)) fail('BNNC_E152', `${source}: the indices are ${idx.slice(0, 8).join(', ')}${idx.length > 8 ? ', …' : ''}; expected 0, 1, 2, … in order`);
     names = entries.map(([, n]) => n);
@@ -71,7 +71,8 @@ export function cStringBody(s: string): string {
 
 /**
  * A JSON value or a Python literal of lists, dicts, strings (single or double quotes, backslash escapes) and
- * integers: what exporters write into metadata_props. Throws an Error with the offset on anything else.
+ * integers: what exporters write into metadata_props; a dict becomes a Map. Throws an Error with the offset on
+ * anything else.
  */
 function parseLiteral(text: string): unknown {
   let i = 0;
@@ -95,13 +96,13 @@ function parseLiteral(text: string): unknown {
     }
     if (c === '{') {
       i++;
-      const obj: Record<string, unknown> = {};
+      const obj = new Map<string, unknown>(); // in the file's order (an object would sort integer keys)
       for (ws(); text[i] !== '}'; ws()) {
         const k = value();
         if (typeof k !== 'string' && typeof k !== 'number') err('expected a string or integer key');
         ws();
         if (text[i++] !== ':') err("expected ':'");
-        obj[String(k)] = value();
+        obj.set(String(k), value());
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== '}') err("expected ',' or '}'");
