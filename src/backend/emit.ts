@@ -137,18 +137,22 @@ export function templateData(model: CModel, target: Target, q?: InputQuant, opts
 }
 
 /**
- * The build files of a package kind: templates/common/packages/<package>/*.hbs, written without `.hbs` and
- * with `PREFIX` in a file name replaced by the prefix; every package but `none` ships the timing header too.
+ * The build files of a package kind: every .hbs under templates/common/packages/<package>/, written without `.hbs` at
+ * the same relative path, with `PREFIX` in a file or folder name replaced by the prefix
+ * (`examples/PREFIX/PREFIX.ino.hbs` → `examples/kws/kws.ino`); every package but `none` ships the timing header too.
  */
 function packageTemplates(pkg: Package): { template: string; name: (prefix: string) => string }[] {
   if (pkg === 'none') return [];
   const dir = `${TEMPLATES_DIR}common/packages/${pkg}`;
-  const own = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort() : [];
+  const own = existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => f.split('\\').join('/')).filter((f) => f.endsWith('.hbs')).sort() : [];
   return [
-    ...own.map((f) => ({ template: `packages/${pkg}/${f}`, name: (p: string) => f.slice(0, -4).replace('PREFIX', p) })),
+    ...own.map((f) => ({ template: `packages/${pkg}/${f}`, name: (p: string) => f.slice(0, -4).replaceAll('PREFIX', p) })),
     { template: 'packages/timing.h.hbs', name: (p: string) => `${p}_timing.h` },
   ];
 }
+
+/** Where a package keeps the C sources and headers, when not beside its manifest: Arduino's 1.5 `src/` layout. */
+const SOURCE_FOLDER: Partial<Record<Package, string>> = { arduino: 'src' };
 
 /** What the package templates add to the model's data: the cycle counter, layer names, CPU flags, version. */
 function packageData(model: CModel, target: Target): object {
@@ -172,11 +176,16 @@ export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): M
   // the input quantization travels on the lowered graph (none: the model takes integers as they are)
   const data = templateData(model, target, lowered.inputQuant, { ...opts, graph: lowered });
   const p = model.prefix;
+  const pkg = opts.package ?? target.package;
+  const src = SOURCE_FOLDER[pkg] ? `${SOURCE_FOLDER[pkg]}/` : '';
   const files = new Map<string, string>();
-  files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
-  files.set(`${p}.c`, render(target.family, 'model.c.hbs', data));
+  files.set(`${src}${p}.h`, render(target.family, 'model.h.hbs', data));
+  files.set(`${src}${p}.c`, render(target.family, 'model.c.hbs', data));
   const pkgData = { ...data, ...packageData(model, target) };
-  for (const t of packageTemplates(opts.package ?? target.package)) files.set(t.name(p), render(target.family, t.template, pkgData));
+  for (const t of packageTemplates(pkg)) {
+    const name = t.name(p);
+    files.set(name === `${p}_timing.h` ? `${src}${name}` : name, render(target.family, t.template, pkgData));
+  }
   files.set('README.md', render(target.family, 'README.md.hbs', data));
   return files;
 }
