@@ -174,7 +174,7 @@ function commit(real: string, stage: string, names: string[], plan: Plan, record
       }
     }
     if (unrestored.length) {
-      fail('BNNC_E042', `${(e as Error).message}; then restoring the previous ${unrestored.join(', ')} failed too: the previous versions are in '${join(stage, 'old')}'`);
+      fail('BNNC_E042', `${(e as Error).message}; then restoring the previous ${[...new Set(unrestored)].join(', ')} failed too: the previous versions are in '${join(stage, 'old')}'`);
     }
     throw e;
   }
