@@ -113,9 +113,9 @@ async function quantOptionsOf(o: CheckFlags): Promise<LowerOptions> {
 }
 
 /** The options that shape the C, as the generated header states them (not the output folder or --force). */
-function optionsText(o: CheckFlags & { target: string; prefix: string; selftest?: string; package?: string }): string {
+function optionsText(o: CheckFlags & { target: string; prefix?: string; selftest?: string; package?: string }): string {
   return Object.entries({
-    target: o.target, prefix: o.prefix, package: o.package, 'input-shape': o.inputShape?.join(' '), 'binarize-weights': o.binarizeWeights?.join(' '),
+    target: o.target, prefix: o.prefix, labels: o.labels, package: o.package, 'input-shape': o.inputShape?.join(' '), 'binarize-weights': o.binarizeWeights?.join(' '),
     'input-scale': o.inputScale, 'input-zero-point': o.inputZeroPoint, 'input-offset': o.inputOffset,
     'input-type': o.inputScale ?? o.inputZeroPoint ?? o.inputOffset ? o.inputType : undefined,
     selftest: o.selftest, data: o.selftest ? o.data : undefined, seed: o.selftest && !o.data ? o.seed : undefined,
@@ -180,25 +180,26 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'ONNX model file')
     .requiredOption('-t, --target <name>', `target core (${listTargets().join(', ')}) or chip (${listChips().join(', ')})`)
     .requiredOption('-o, --output <dir>', 'output folder: bnnc writes only inside it and replaces only its own files (docs/output.md)')
-    .option('--prefix <name>', 'C name prefix of the generated API', 'bnn_model')
+    .option('--prefix <name>', "C name prefix of the generated API (default: from the model's file name, e.g. kws_v2 for KWS-v2.onnx)")
+    .option('--labels <file>', "class names of the first output, one a line, as <prefix>_labels[] (default: the model's metadata_props, if any)")
     .addOption(new Option('--package <kind>', "build files beside the C (docs/integration.md); default: the target's").choices([...PACKAGES, 'espidf']))
     .option('--force', "overwrite bnnc's own files even where edited, keeping every other file in the folder")
     .option('--selftest <n>', 'embed n golden input/output pairs (from --data, else seeded random) and <prefix>_selftest()')
     .option('--data <file>', 'inputs for --selftest as raw integers: idx, .npy or .pb')
     .option('--seed <n>', "seed for --selftest's random inputs", '1'))))
-    .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix: string; package?: Package | 'espidf'; force?: boolean; reserveFlash?: string; reserveRam?: string; selftest?: string }) => {
-      const [{ build }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
+    .action(async (model: string, o: CheckFlags & { target: string; output: string; prefix?: string; package?: Package | 'espidf'; force?: boolean; reserveFlash?: string; reserveRam?: string; selftest?: string }) => {
+      const [{ build, defaultPrefix }, { measureFootprint }, { checkFit, formatFit }, { writeOutputDir }] = await Promise.all([
         import('./compile.js'), import('./backend/footprint.js'), import('./bench/estimate.js'), import('./output.js')]);
       const target = loadTarget(o.target);
       const reserve = reserveOf(o);
       const pkg = o.package === 'espidf' ? 'esp-idf' : o.package;
       const n = positiveInt('--selftest', o.selftest);
-      const { lowered, files } = build(model, target, {
-        ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix, package: pkg, optionsText: optionsText(o),
+      const { lowered, files, prefix } = build(model, target, {
+        ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)), prefix: o.prefix ?? defaultPrefix(model), labels: o.labels, package: pkg, optionsText: optionsText(o),
         selftest: n === undefined ? undefined : { count: n, data: o.data, seed: o.seed },
       });
       // a chip: the model must fit its flash and RAM next to the application's reserve (BNNC_E091/E092)
-      const footprint = target.chip ? measureFootprint(lowered, target, { prefix: o.prefix }) : undefined;
+      const footprint = target.chip ? measureFootprint(lowered, target, { prefix }) : undefined;
       const fit = target.chip && footprint ? checkFit(footprint, target.chip, reserve) : undefined;
       writeOutputDir(o.output, files, { force: o.force, stamp: `bnnc ${VERSION} ${target.name}`, model });
       io.out(`wrote ${[...files.keys()].join(', ')} to ${o.output} (${target.chip ? `${target.chip.name}, core ` : ''}${target.name})\n`);
@@ -253,7 +254,7 @@ export function buildProgram(io: Io): Command {
       if (o.junit !== undefined) await writeJunit(o.junit, model, report, expected);
       if (o.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
       else {
-        const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B)` : '';
+        const sizes = report.modelSizes ? ` (model code ${report.modelSizes.text} B, constants ${report.constBytes} B, arena ${report.arenaBytes} B${report.stackBytes !== undefined ? `, stack ${report.stackBytes} B` : ''})` : '';
         if (!report.ran) io.out(`${target.name}: compiled${sizes}; NOT run: ${report.note}\n`);
         else if (report.mismatchedVectors === 0) io.out(`${target.name}: ${report.vectors} vectors, every output bit-exact with the reference interpreter${sizes}\n`);
         else {

@@ -3,7 +3,7 @@
 // src/cli.ts touches argv, writes files and sets exit codes. The library entry is src/index.ts.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { emitC } from './backend/emit.js';
 import { loadTarget, type Target } from './backend/target.js';
 import type { KernelVariant } from './backend/kernels.js';
@@ -16,6 +16,9 @@ import { binarizeWeights } from './passes/binarize-weights.js';
 import { IMPORT_PIPELINE, NORMALIZE_PIPELINE, runPipeline, type PipelineOptions } from './passes/index.js';
 import { portableMath } from './passes/portable-math.js';
 import { rawInputs, sampleSource } from './data/samples.js';
+import { labelsFromMetadata, parseLabelsText, type Labels } from './backend/labels.js';
+import { measureStack } from './backend/footprint.js';
+import { modelMetadata } from './onnx/metadata.js';
 
 export { parseInputQuant } from './input-quant.js';
 
@@ -38,8 +41,14 @@ export interface LowerOptions extends PipelineOptions {
 }
 
 export interface CompileOptions extends LoadOptions, LowerOptions {
-  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model'. */
+  /** Names the files and the C symbols: <prefix>.c, <prefix>.h, <prefix>_run. Default 'bnn_model' (the CLI's
+   * default is `defaultPrefix` of the model file's name). */
   readonly prefix?: string;
+  /** Class names of the first output (`<prefix>_labels[]`): a labels file's path (one name a line); default:
+   * the model's metadata_props (labels.ts LABEL_KEYS), else none. */
+  readonly labels?: string;
+  /** false: no stack measurement (the header states the bound); default: measured with the target's compiler when installed. */
+  readonly measureStack?: boolean;
   /** Binary conv kernels: 'optimized' (default, from the target's features) or the portable 'reference'. */
   readonly kernels?: KernelVariant;
   /** The build files beside the C (docs/integration.md); default: the target's declared package. */
@@ -56,16 +65,45 @@ export function compile(model: ModelSource, target: string | Target, opts: Compi
 }
 
 /** compile() with the graphs it went through (a chip's fit check measures the lowered one). */
-export function build(model: ModelSource, target: string | Target, opts: CompileOptions = {}): { float: Graph; lowered: Graph; files: Map<string, string> } {
+export function build(model: ModelSource, target: string | Target, opts: CompileOptions = {}): { float: Graph; lowered: Graph; files: Map<string, string>; prefix: string } {
   const t = typeof target === 'string' ? loadTarget(target) : target;
   if (opts.prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(opts.prefix)) fail('BNNC_E019', `--prefix '${opts.prefix}': expected a C identifier`);
-  // the header states the SHA-256 of the very bytes compiled
+  const prefix = opts.prefix ?? 'bnn_model';
+  // the header states the SHA-256 of the very bytes compiled; class names may come from their metadata_props
   let modelSha256 = '';
-  const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) }, (b) => { modelSha256 = createHash('sha256').update(b).digest('hex'); });
+  let meta: Labels | undefined;
+  const { float, lowered } = prepare(model, { ...opts, portableMath: opts.portableMath ?? runsPortableMath(t) }, (b) => {
+    modelSha256 = createHash('sha256').update(b).digest('hex');
+    if (opts.labels === undefined) meta = labelsFromMetadata(modelMetadata(b));
+  });
+  const labels = opts.labels !== undefined ? readLabelsFile(opts.labels) : meta;
   const st = opts.selftest;
   const selftest = st ? [...rawInputs(sampleSource(float, lowered, lowered.inputQuant, { data: st.data, random: st.data ? undefined : String(st.count), seed: st.seed === undefined ? undefined : String(st.seed), limit: String(st.count) }))] : undefined;
-  const files = emitC(lowered, t, { prefix: opts.prefix, kernels: opts.kernels, package: opts.package, identity: { modelSha256, options: opts.optionsText }, selftest });
-  return { float, lowered, files };
+  const stack = t.language === 'c' && opts.measureStack !== false ? measureStack(lowered, t, { prefix, kernels: opts.kernels }) : undefined;
+  const files = emitC(lowered, t, { prefix, kernels: opts.kernels, package: opts.package, identity: { modelSha256, options: opts.optionsText }, selftest, labels, stack });
+  return { float, lowered, files, prefix };
+}
+
+/**
+ * The default C prefix of a model file: its name without the `.onnx` extension, lower-cased, every run of
+ * characters other than a-z, 0-9 and _ turned into one _, leading and trailing _ removed, `m_` put before a
+ * leading digit, at most 40 characters; `bnn_model` when nothing is left. `models/KWS-v2.onnx` → `kws_v2`.
+ */
+export function defaultPrefix(path: string): string {
+  const id = basename(path).replace(/\.onnx$/i, '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const p = (/^[0-9]/.test(id) ? `m_${id}` : id).slice(0, 40).replace(/_+$/, '');
+  return p === '' ? 'bnn_model' : p;
+}
+
+/** `--labels FILE`: one class name a line (BNNC_E151 when unreadable). */
+function readLabelsFile(path: string): Labels {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    fail('BNNC_E151', `--labels '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  return parseLabelsText(text, `--labels ${basename(path)}`);
 }
 
 /** The float graph (what the model computes) and the lowered one (what every back end compiles). */

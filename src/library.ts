@@ -1,6 +1,7 @@
 // The commands as library calls (what `bnnc inspect|check|verify|bench` run), each a model in and a typed
 // report out: load and lower through compile.ts, then the stage's own function. No argv, no files written,
 // no exit codes: errors are CompileErrors (bad input) or ToolchainErrors (a build or emulator step failed).
+import { measureStack } from './backend/footprint.js';
 import { loadTarget, type Target, type VerifyReport, verifyOnTarget } from './backend/index.js';
 import { expectation, type ExpectReport } from './backend/expect.js';
 import { bench as benchLowered, type BenchReport } from './bench/bench.js';
@@ -74,7 +75,10 @@ export function verify(model: ModelSource, target: string | Target, opts: Verify
   // a lazy iterable: verify reads it batch by batch
   const inputs = rawInputs(sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts, 20)));
   const golden = expectation(lowered, inputs.count, { data: opts.data, expect: opts.expect, ...opts.thresholds }, readData);
-  const report = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, cflags: opts.cflags, onOutputs: golden?.add });
+  const run = verifyOnTarget(lowered, t, inputs, { prefix: opts.prefix, kernels: opts.kernels, timeoutMs: opts.timeoutMs, cflags: opts.cflags, onOutputs: golden?.add });
+  // the stack figure the generated header states, from the same measurement
+  const stackBytes = t.language === 'c' ? measureStack(lowered, t, { prefix: opts.prefix, kernels: opts.kernels })?.bytes : undefined;
+  const report = stackBytes === undefined ? run : { ...run, stackBytes };
   return golden && report.ran ? { ...report, expected: golden.report() } : report;
 }
 

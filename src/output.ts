@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bug, fail } from './errors.js';
 import { errno, io } from './output/fs.js';
 import { acquireLock, type Lock } from './output/lock.js';
-import { MARKER, manifestText, readPrevious, record, type FileRecord, type Previous } from './output/manifest.js';
+import { isRelativeName, MARKER, manifestText, parentFolders, readPrevious, record, type FileRecord, type Previous } from './output/manifest.js';
 import { locateOutput, refuseDangerous, type OutputPlace } from './output/places.js';
 import { planOutput, STAGE_PREFIX, type Plan } from './output/plan.js';
 
@@ -32,7 +32,8 @@ export interface OutputOptions {
 
 export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, opts: OutputOptions): void {
   for (const name of files.keys()) {
-    bug(/^[^/\\]+$/.test(name) && name !== '.' && name !== '..' && !name.startsWith('.bnnc-'), `generated file name '${name}' is not a plain file name`);
+    bug(isRelativeName(name), `generated file name '${name}' is not a plain relative name`);
+    bug(!parentFolders(name).some((f) => files.has(f)), `generated file name '${name}' lies inside another generated file`);
   }
   const places = { cwd: opts.cwd ?? process.cwd(), home: opts.home ?? homedir(), model: opts.model };
   const where = locateOutput(dir, places);
@@ -52,6 +53,10 @@ export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, 
     const records: Record<string, FileRecord> = {};
     for (const [name, content] of files) {
       const p = join(stage, 'new', name);
+      for (const f of parentFolders(name)) {
+        const d = join(stage, 'new', f);
+        io('create the folder', d, () => mkdirSync(d, { recursive: true }));
+      }
       io('write', p, () => writeFileSync(p, content));
       records[name] = record(content);
     }
@@ -60,7 +65,7 @@ export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>, 
     done = true;
   } finally {
     // after a failure, old/ is empty unless undoing failed: then it holds the only previous versions
-    const keepStage = !done && stage !== undefined && quietly(() => readdirSync(join(stage!, 'old')).length > 0);
+    const keepStage = !done && stage !== undefined && quietly(() => readdirSync(join(stage!, 'old'), { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory()));
     quietly(() => { if (stage && !keepStage) rmSync(stage, { recursive: true, force: true }); });
     quietly(() => lock?.release());
     if (!done) for (const d of created.reverse()) quietly(() => rmdirSync(d));
@@ -101,35 +106,61 @@ function commit(real: string, stage: string, names: string[], plan: Plan, record
     io('write', t, () => writeFileSync(t, text));
     io('replace', marker, () => renameSync(t, marker));
   };
-  const moved: { name: string; aside: boolean; placed: boolean }[] = [];
+  // every step done, with how to undo it, in order; undone in reverse on a failure
+  const done: { name: string; undo: () => void }[] = [];
+  const aside = (name: string) => {
+    const d = join(stage, 'old', dirname(name));
+    io('create the folder', d, () => mkdirSync(d, { recursive: true }));
+    return join(stage, 'old', name);
+  };
   let markerTouched = false;
+  const folders = new Set(plan.folders);
   try {
     opts.onStep?.('marker');
     markerTouched = true;
-    writeMarker(manifestText(opts.stamp, prev.manifest?.files ?? {}, { pending: records, kept: plan.kept }));
+    writeMarker(manifestText(opts.stamp, prev.manifest?.files ?? {}, { pending: records, kept: plan.kept, folders: [...plan.folders, ...names.flatMap(parentFolders)] }));
     for (const name of names) {
       opts.onStep?.(`place ${name}`);
       const dest = join(real, name);
-      if (plan.replace.has(name)) io('move aside', dest, () => renameSync(dest, join(stage, 'old', name)));
-      const m = { name, aside: plan.replace.has(name), placed: false };
-      moved.push(m);
+      // the folders of a nested name: bnnc's own (plan.folders) or created here
+      for (const f of parentFolders(name)) {
+        if (folders.has(f)) continue;
+        const d = join(real, f);
+        io('create the folder', d, () => mkdirSync(d));
+        folders.add(f);
+        done.push({ name: f, undo: () => rmdirSync(d) });
+      }
+      if (plan.replace.has(name)) {
+        const old = aside(name);
+        io('move aside', dest, () => renameSync(dest, old));
+        done.push({ name, undo: () => renameSync(old, dest) });
+      }
       io('move into place', dest, () => renameSync(join(stage, 'new', name), dest));
-      m.placed = true;
+      done.push({ name, undo: () => unlinkSync(dest) });
     }
     for (const name of plan.remove) {
       opts.onStep?.(`remove ${name}`);
-      io('remove', join(real, name), () => renameSync(join(real, name), join(stage, 'old', name)));
-      moved.push({ name, aside: true, placed: false });
+      const old = aside(name);
+      io('remove', join(real, name), () => renameSync(join(real, name), old));
+      done.push({ name, undo: () => renameSync(old, join(real, name)) });
+    }
+    // bnnc's folders that no file needs any more, deepest first, where empty (kept files keep theirs)
+    const needed = new Set(names.flatMap(parentFolders));
+    for (const f of [...plan.folders].filter((x) => !needed.has(x)).sort((a, b) => b.split('/').length - a.split('/').length)) {
+      opts.onStep?.(`remove folder ${f}`);
+      const d = join(real, f);
+      if (io('list', d, () => readdirSync(d)).length > 0) continue;
+      io('remove the folder', d, () => rmdirSync(d));
+      folders.delete(f);
+      done.push({ name: f, undo: () => mkdirSync(d) });
     }
     opts.onStep?.('manifest');
-    writeMarker(manifestText(opts.stamp, records, { kept: plan.kept }));
+    writeMarker(manifestText(opts.stamp, records, { kept: plan.kept, folders: [...folders] }));
   } catch (e) {
     const unrestored: string[] = [];
-    for (const m of moved.reverse()) {
-      const dest = join(real, m.name);
+    for (const m of done.reverse()) {
       try {
-        if (m.aside) renameSync(join(stage, 'old', m.name), dest);
-        else if (m.placed) unlinkSync(dest);
+        m.undo();
       } catch {
         unrestored.push(m.name);
       }
@@ -143,7 +174,7 @@ function commit(real: string, stage: string, names: string[], plan: Plan, record
       }
     }
     if (unrestored.length) {
-      fail('BNNC_E042', `${(e as Error).message}; then restoring the previous ${unrestored.join(', ')} failed too: the previous versions are in '${join(stage, 'old')}'`);
+      fail('BNNC_E042', `${(e as Error).message}; then restoring the previous ${[...new Set(unrestored)].join(', ')} failed too: the previous versions are in '${join(stage, 'old')}'`);
     }
     throw e;
   }

@@ -125,16 +125,16 @@ describe('bnnc command line', () => {
     expect(noJobs.err).toMatch(/BNNC_E019.*--jobs '0'/);
   });
 
-  it('compile writes the C package, replaces only its own files, and is deterministic', async () => {
+  it('compile writes the C package (prefix from the file name: bnn.onnx → bnn), replaces only its own files, and is deterministic', async () => {
     const out = join(dir, 'out-m4');
     const r1 = await cli(bnnPath, '--target', 'cortex-m4', '-o', out, '--input-scale', '1/255');
     expect(r1.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h']);
-    const c1 = readFileSync(join(out, 'bnn_model.c'), 'utf8');
-    expect(readFileSync(join(out, 'bnn_model.h'), 'utf8')).toContain('x = (q - 0) * 1 / 255');
+    expect(readdirSync(out).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn.c', 'bnn.h', 'bnn_timing.h']);
+    const c1 = readFileSync(join(out, 'bnn.c'), 'utf8');
+    expect(readFileSync(join(out, 'bnn.h'), 'utf8')).toContain('x = (q - 0) * 1 / 255');
     // bnnc's own output is replaced without --force, byte-identical for the same model and options
     expect((await cli('compile', bnnPath, '-t', 'cortex-m4', '-o', out, '--input-scale', '1/255')).code).toBe(0);
-    expect(readFileSync(join(out, 'bnn_model.c'), 'utf8')).toBe(c1);
+    expect(readFileSync(join(out, 'bnn.c'), 'utf8')).toBe(c1);
     // a folder holding a file bnnc did not write stops the compile, naming it; --force adds bnnc's files and keeps it
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign);
@@ -144,15 +144,15 @@ describe('bnnc command line', () => {
     expect(refused.err).toMatch(/BNNC_E041.*'keep\.txt' \(not written by bnnc\).*--force/);
     expect(readdirSync(foreign)).toEqual(['keep.txt']);
     expect((await cli(bnnPath, '-t', 'esp32c3', '-o', foreign, '--input-scale', '1/255', '--force')).code).toBe(0);
-    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h', 'idf_component.yml', 'keep.txt']);
+    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn.c', 'bnn.h', 'bnn_timing.h', 'idf_component.yml', 'keep.txt']);
     expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe('mine');
     // switching target deletes the ESP-IDF file bnnc no longer generates, keeps the user's, needs no --force now
     expect((await cli(bnnPath, '-t', 'cortex-m4', '-o', foreign, '--input-scale', '1/255')).code).toBe(0);
-    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn_model.c', 'bnn_model.h', 'bnn_model_timing.h', 'keep.txt']);
+    expect(readdirSync(foreign).sort()).toEqual(['.bnnc-output', 'CMakeLists.txt', 'README.md', 'bnn.c', 'bnn.h', 'bnn_timing.h', 'keep.txt']);
     // a failing compile leaves the previous output as it was and no temporary folder behind
     const bad = await cli(bnnPath, '-t', 'cortex-m4', '-o', out);
     expect(bad.code).toBe(2);
-    expect(readFileSync(join(out, 'bnn_model.c'), 'utf8')).toBe(c1);
+    expect(readFileSync(join(out, 'bnn.c'), 'utf8')).toBe(c1);
     expect(readdirSync(dir).filter((f) => f.includes('bnnc-tmp') || f.includes('bnnc-old'))).toEqual([]);
     expect(readdirSync(out).filter((f) => f.startsWith('.bnnc-'))).toEqual(['.bnnc-output']);
     const unknown = await cli(bnnPath, '-t', 'cortex-m99', '-o', join(dir, 'x'));

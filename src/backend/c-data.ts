@@ -2,8 +2,9 @@
 // C_PIPELINE (passes/index.ts: the conv + pool + threshold fusion); then each op's `cData` hook (its op file)
 // computes its layer's strides, word counts, loop bounds and constant arrays (numbers, rendered only by the
 // templates' helpers); this file names functions and arrays, plans the arena and wires the buffers.
-// Arena: one static buffer; every non-alias value gets an offset, first fit over lifetimes [def, last use]
-// (the best of three placement orders).
+// Arena: one buffer, every non-alias value at an offset, first fit over lifetimes [def, last use] (the best of
+// three placement orders). Its base is a parameter of the run (`arena`, ARENA): the one-call form passes its
+// static buffer, the reentrant form the caller's (docs/generated-code.md).
 import { fail } from '../errors.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { DType, Graph, Node, Tensor, TensorType } from '../ir/types.js';
@@ -40,6 +41,8 @@ export interface CModel {
   outputs: IoInfo[];
   outParams: string;
   arenaBytes: number;
+  /** Some buffer lives in the arena (not so when every layer's output aliases the input). */
+  usesArena: boolean;
   /** The most bytes of arena values (packed activations, sums, outputs) live at once: no arena is smaller. */
   arenaLowerBound: number;
   arenaWords: number;
@@ -56,6 +59,9 @@ function cIdent(s: string): string {
   const id = s.replace(/[^A-Za-z0-9_]/g, '_');
   return /^[0-9]/.test(id) ? `_${id}` : id;
 }
+
+/** The C name of the arena's base (a `uint8_t *` parameter of the function that runs the layers). */
+export const ARENA = 'arena';
 
 interface Buf { name: string; bytes: number; def: number; last: number; offset: number }
 
@@ -132,13 +138,15 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
     arenaLowerBound = Math.max(arenaLowerBound, live);
   }
 
+  let usesArena = false;
   const ptr = (s: string, n: Node | undefined): string => {
     const r = root.get(s);
     if (r === input.name) return 'input';
+    usesArena = true;
     const b = bufs.get(r ?? '');
     if (!b) fail('BNNC_E031', 'value is not computed by a supported op', { tensor: s, node: n?.name });
     const ct = packed.has(b.name) ? 'uint32_t' : ctypeOf(b.name, n);
-    return `(${ct} *)(void *)(${P}_arena.bytes + ${b.offset})`;
+    return `(${ct} *)(void *)(${ARENA} + ${b.offset})`;
   };
   const io = (s: string, cname: string, macro: string): IoInfo => {
     const t = typeOf(s);
@@ -200,7 +208,7 @@ export function buildCModel(g: Graph, target: Target, prefix: string): CModel {
   return {
     prefix: P, PREFIX: P.toUpperCase(), graphName: cText(g.name), input: inputInfo, outputs,
     outParams: outputs.map((o) => `${o.ctype} *${o.cname}`).join(', '),
-    arenaBytes, arenaLowerBound, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
+    arenaBytes, usesArena, arenaLowerBound, arenaWords: arenaBytes / 8, consts, layers, copies, constBytes, macs,
     popcountPartial: target.features.popcountInstruction ? 'popcount-builtin' : 'popcount-swar',
     target,
   };

@@ -14,6 +14,9 @@ import type { Package, Target } from './target.js';
 import { selectKernels, type KernelVariant } from './kernels.js';
 import { emitTs } from './ts-target.js';
 import { selftestData } from './selftest.js';
+import { checkLabels, cStringBody, type Labels } from './labels.js';
+import { STACK_BOUND_BYTES, type StackFigure } from './stack.js';
+import { cText } from './c-data.js';
 import type { Tensor } from '../ir/types.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
@@ -29,6 +32,11 @@ export interface EmitOptions {
   readonly identity?: { readonly modelSha256?: string; readonly options?: string };
   /** Golden inputs for `<prefix>_selftest()`: their outputs come from the reference interpreter (`--selftest N`). */
   readonly selftest?: readonly Tensor[];
+  /** Class names of the first output (`<prefix>_labels[]`), and where they come from (labels.ts checks the count). */
+  readonly labels?: Labels;
+  /** The worst stack depth of the run functions measured on the target (footprint.ts `measureStack`); without
+   * it the header states the bound every target is held to (STACK_BOUND_BYTES), saying it was not measured. */
+  readonly stack?: StackFigure;
 }
 
 /** bnnc's version, stated in the generated header. */
@@ -88,6 +96,12 @@ export function featureGuards(target: Target): { cond: string; what: string }[] 
   return g;
 }
 
+/** The labels as the templates lay them out: C string bodies, their count checked against the first output. */
+function labelData(l: Labels, first: CModel['outputs'][number] | undefined): { names: string[]; count: number; source: string } {
+  checkLabels(l, first?.count ?? 0);
+  return { names: l.names.map(cStringBody), count: l.names.length, source: cText(l.source) };
+}
+
 /** A C string literal's body: printable ASCII kept, quotes, backslashes and the rest escaped. */
 const cString = (s: string): string => s.replace(/[^ -~]|["\\?]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
@@ -106,6 +120,10 @@ export function templateData(model: CModel, target: Target, q?: InputQuant, opts
     quantize: q && raw ? { lo: raw[0], hi: raw[1] } : false,
     selftest: st ? { ...st, outs: model.outputs.map((o) => { const r = { ...o, offset: at }; at += o.bytes; return r; }) } : false,
     guards: featureGuards(target),
+    labels: opts.labels ? labelData(opts.labels, first) : false,
+    stack: opts.stack
+      ? { bytes: opts.stack.bytes, measured: true, what: `stack: the worst depth of ${model.prefix}_run and ${model.prefix}_run_ctx, the caller's frame not included,\n * measured with ${cText(opts.stack.how)}` }
+      : { bytes: STACK_BOUND_BYTES, measured: false, what: `stack: a bound on the depth of ${model.prefix}_run and ${model.prefix}_run_ctx, not measured (the target's\n * compiler was not run): the bound bnnc's tests hold every target to` },
     quant: quantData(q),
     outArgs: model.outputs.map((o) => o.cname).join(', '),
     flags: target.compiler.flags.join(' '),
@@ -119,18 +137,22 @@ export function templateData(model: CModel, target: Target, q?: InputQuant, opts
 }
 
 /**
- * The build files of a package kind: templates/common/packages/<package>/*.hbs, written without `.hbs` and
- * with `PREFIX` in a file name replaced by the prefix; every package but `none` ships the timing header too.
+ * The build files of a package kind: every .hbs under templates/common/packages/<package>/, written without `.hbs` at
+ * the same relative path, with `PREFIX` in a file or folder name replaced by the prefix
+ * (`examples/PREFIX/PREFIX.ino.hbs` → `examples/kws/kws.ino`); every package but `none` ships the timing header too.
  */
 function packageTemplates(pkg: Package): { template: string; name: (prefix: string) => string }[] {
   if (pkg === 'none') return [];
   const dir = `${TEMPLATES_DIR}common/packages/${pkg}`;
-  const own = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort() : [];
+  const own = existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => f.split('\\').join('/')).filter((f) => f.endsWith('.hbs')).sort() : [];
   return [
-    ...own.map((f) => ({ template: `packages/${pkg}/${f}`, name: (p: string) => f.slice(0, -4).replace('PREFIX', p) })),
+    ...own.map((f) => ({ template: `packages/${pkg}/${f}`, name: (p: string) => f.slice(0, -4).replaceAll('PREFIX', p) })),
     { template: 'packages/timing.h.hbs', name: (p: string) => `${p}_timing.h` },
   ];
 }
+
+/** Where a package keeps the C sources and headers, when not beside its manifest: Arduino's 1.5 `src/` layout. */
+const SOURCE_FOLDER: Partial<Record<Package, string>> = { arduino: 'src' };
 
 /** What the package templates add to the model's data: the cycle counter, layer names, CPU flags, version. */
 function packageData(model: CModel, target: Target): object {
@@ -154,11 +176,16 @@ export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): M
   // the input quantization travels on the lowered graph (none: the model takes integers as they are)
   const data = templateData(model, target, lowered.inputQuant, { ...opts, graph: lowered });
   const p = model.prefix;
+  const pkg = opts.package ?? target.package;
+  const src = SOURCE_FOLDER[pkg] ? `${SOURCE_FOLDER[pkg]}/` : '';
   const files = new Map<string, string>();
-  files.set(`${p}.h`, render(target.family, 'model.h.hbs', data));
-  files.set(`${p}.c`, render(target.family, 'model.c.hbs', data));
+  files.set(`${src}${p}.h`, render(target.family, 'model.h.hbs', data));
+  files.set(`${src}${p}.c`, render(target.family, 'model.c.hbs', data));
   const pkgData = { ...data, ...packageData(model, target) };
-  for (const t of packageTemplates(opts.package ?? target.package)) files.set(t.name(p), render(target.family, t.template, pkgData));
+  for (const t of packageTemplates(pkg)) {
+    const name = t.name(p);
+    files.set(name === `${p}_timing.h` ? `${src}${name}` : name, render(target.family, t.template, pkgData));
+  }
   files.set('README.md', render(target.family, 'README.md.hbs', data));
   return files;
 }

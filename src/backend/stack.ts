@@ -3,6 +3,16 @@
 // nodes carry the same frames). The worst stack depth from an entry point is the heaviest path in the call
 // graph; the generated code has no recursion, so a cycle is reported as an error rather than summed.
 
+/** The worst stack chain allowed on every target by test/backend/static-analysis.test.ts (docs/generated-code-checks.md). */
+export const STACK_BOUND_BYTES = 1280;
+
+/** A measured worst stack depth, as the header states it: the bytes and how they were measured. */
+export interface StackFigure {
+  readonly bytes: number;
+  /** e.g. "arm-none-eabi-gcc -fstack-usage for cortex-m4" */
+  readonly how: string;
+}
+
 /** One function's frame as GCC reports it. */
 export interface StackFrame {
   readonly fn: string;

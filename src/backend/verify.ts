@@ -91,6 +91,8 @@ export interface VerifyReport {
   imageSizes?: Sizes;
   arenaBytes: number;
   constBytes: number;
+  /** The worst stack depth of the run functions as the header states it (`<PREFIX>_STACK_BYTES`), when measured. */
+  stackBytes?: number;
   note: string;
 }
 

@@ -213,8 +213,11 @@ function benchCore(lowered: Graph, target: Target, opts: BenchOptions): BenchRep
     }
     const estimate = (opts.estimate ?? true) && cost !== null;
     const what = `running the ${target.name} bench image`;
+    // the model's own marker, <prefix>_mark (prefixed, so two models link into one firmware)
+    const mark = syms.get(`${p}_mark`);
+    if (!mark) throw new ToolchainError(`linking the ${target.name} bench image: no ${p}_mark in bench.elf`, 'linking the bench image');
     const r = runCounted({
-      qemu: emulatorCommand(target, join(dir, 'bench.elf')), elf: join(dir, 'bench.elf'), plugin: buildPlugin(),
+      qemu: emulatorCommand(target, join(dir, 'bench.elf')), markSymbolAddr: mark.addr, plugin: buildPlugin(),
       pcs: estimate, timeoutMs: limit ?? runLimit(1), limit: 2_000_000_000, what,
     });
     const text = r.stdout + r.stderr;
@@ -248,8 +251,8 @@ function benchCore(lowered: Graph, target: Target, opts: BenchOptions): BenchRep
         const s = syms.get(l.fn);
         if (s) l.cyclesEstimate = estimateCycles(cost, insns, r.pcCounts, s.addr, s.addr + s.size);
       }
-      const runSym = syms.get(`${p}_run`);
-      const own = runSym ? estimateCycles(cost, insns, r.pcCounts, runSym.addr, runSym.addr + runSym.size) : 0;
+      // the run's own code: <prefix>_run and the <prefix>_run_on it calls (unless inlined)
+      const own = [`${p}_run`, `${p}_run_on`].map((n) => syms.get(n)).reduce((t, sym) => t + (sym ? estimateCycles(cost, insns, r.pcCounts!, sym.addr, sym.addr + sym.size) : 0), 0);
       report.total.cyclesEstimate = own + sum((l) => l.cyclesEstimate ?? 0);
       notes.push(`cycles: an estimate from the ${cost} cost table (docs/benchmarks-method.md), not a measurement`);
     } else if (!cost) {

@@ -22,6 +22,9 @@ export interface Manifest {
   pending?: Record<string, FileRecord>;
   /** files bnnc did not write that a --force run kept; later runs keep them without --force */
   kept?: string[];
+  /** folders inside -o that bnnc created for nested file names (`src`, `examples/kws`): bnnc writes into
+   * these and may delete them once empty; any other folder is the user's */
+  folders?: string[];
 }
 
 export interface Previous {
@@ -40,11 +43,12 @@ export function record(content: string | Uint8Array): FileRecord {
   return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-export function manifestText(stamp: string, files: Record<string, FileRecord>, extra: Pick<Manifest, 'pending' | 'kept'> = {}): string {
+export function manifestText(stamp: string, files: Record<string, FileRecord>, extra: Pick<Manifest, 'pending' | 'kept' | 'folders'> = {}): string {
   const sorted = <T>(r: Record<string, T>) => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
   const m: Manifest = { about: ABOUT, bnnc: stamp, files: sorted(files) };
   if (extra.pending) m.pending = sorted(extra.pending);
   if (extra.kept?.length) m.kept = [...extra.kept].sort();
+  if (extra.folders?.length) m.folders = [...new Set(extra.folders)].sort();
   return `${JSON.stringify(m, null, 2)}\n`;
 }
 
@@ -62,8 +66,24 @@ export function readPrevious(dir: string): Previous {
   }
   const valid = m !== undefined && m !== null && typeof m === 'object' && typeof m.files === 'object' && m.files !== null
     && Object.values(m.files).every(isRecord) && (m.pending === undefined || Object.values(m.pending).every(isRecord))
-    && (m.kept === undefined || (Array.isArray(m.kept) && m.kept.every((k) => typeof k === 'string')));
+    && (m.kept === undefined || (Array.isArray(m.kept) && m.kept.every((k) => typeof k === 'string')))
+    && (m.folders === undefined || (Array.isArray(m.folders) && m.folders.every((k) => typeof k === 'string' && isRelativeName(k))));
   return valid ? { manifest: m as Manifest, text, legacy: false } : { text, legacy: true };
+}
+
+/**
+ * A name bnnc writes or records inside -o: plain segments joined by `/` (at most 4), none empty, `.`, `..`, or
+ * starting with `.bnnc-` (reserved), no backslash: it can never point outside -o or at bnnc's own files.
+ */
+export function isRelativeName(name: string): boolean {
+  const parts = name.split('/');
+  return parts.length <= 4 && parts.every((p) => p !== '' && p !== '.' && p !== '..' && !p.includes('\\') && !p.startsWith('.bnnc-'));
+}
+
+/** The folders a nested name lives in, outermost first: `examples/kws/kws.ino` → `examples`, `examples/kws`. */
+export function parentFolders(name: string): string[] {
+  const parts = name.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 function isRecord(r: unknown): r is FileRecord {

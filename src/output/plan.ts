@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fail } from '../errors.js';
 import { io } from './fs.js';
 import { LOCK, STALE_LOCK_PREFIX } from './lock.js';
-import { MARKER, matchesRecord, type Previous } from './manifest.js';
+import { MARKER, matchesRecord, parentFolders, type Previous } from './manifest.js';
 
 /** The staging folder of a run: `.bnnc-tmp-<pid>-<hex>`. */
 export const STAGE_PREFIX = '.bnnc-tmp-';
@@ -21,19 +21,39 @@ export interface Plan {
   kept: string[];
   /** leftovers of interrupted runs (staging folders, stale locks moved aside): deleted */
   stale: string[];
+  /** folders bnnc created earlier (the manifest's `folders`) that are there now: their entries were sorted too */
+  folders: string[];
 }
 
 export function planOutput(dir: string, shown: string, generated: ReadonlySet<string>, prev: Previous, force: boolean): Plan {
-  const plan: Plan = { replace: new Set(), remove: [], kept: [], stale: [] };
+  const plan: Plan = { replace: new Set(), remove: [], kept: [], stale: [], folders: [] };
   const blocked: string[] = []; // stop the run even with --force
   const unsure: string[] = []; // stop the run without --force
   const m = prev.manifest;
-  const entries = io('list', dir, () => readdirSync(dir, { withFileTypes: true }));
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const name = e.name;
-    if (name === MARKER || name === LOCK) continue;
-    if ((STAGE_NAME.test(name) && e.isDirectory()) || (name.startsWith(STALE_LOCK_PREFIX) && e.isFile())) {
+  // nested names (src/kws.c): the folders they need, and the folders bnnc created before (entered, not judged)
+  const needed = new Set([...generated].flatMap(parentFolders));
+  const own = new Set(m?.folders ?? []);
+  const entriesOf = (rel: string) => {
+    const at = rel === '' ? dir : join(dir, rel);
+    return io('list', at, () => readdirSync(at, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((e) => ({ e, name: rel === '' ? e.name : `${rel}/${e.name}` }));
+  };
+  const queue = entriesOf('');
+  for (let q = 0; q < queue.length; q++) {
+    const { e, name } = queue[q];
+    const top = !name.includes('/');
+    if (top && (name === MARKER || name === LOCK)) continue;
+    if (top && ((STAGE_NAME.test(name) && e.isDirectory()) || (name.startsWith(STALE_LOCK_PREFIX) && e.isFile()))) {
       plan.stale.push(name);
+      continue;
+    }
+    // a real folder (never a symlink: Dirent does not follow) that bnnc created: sort what is inside it
+    if (e.isDirectory() && own.has(name)) {
+      plan.folders.push(name);
+      queue.push(...entriesOf(name));
+      continue;
+    }
+    if (needed.has(name)) {
+      blocked.push(`'${name}' (a ${kind(e)} bnnc did not create, where bnnc puts a folder of its files)`);
       continue;
     }
     const records = m ? [m.files[name], m.pending?.[name]] : [];

@@ -22,6 +22,8 @@ export interface PageInfo {
   benchNote?: string;
   /** Where check's samples came from (the data file, or "N random inputs, seed S"). */
   checkSource?: string;
+  /** The worst stack chain of the run functions (the generated header's `<PREFIX>_STACK_BYTES`), when measured. */
+  stackBytes?: number;
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
@@ -72,6 +74,7 @@ function pageData(f: ReportFigures, info: PageInfo) {
     { k: 'C layer functions', v: String(L.length) },
     { k: 'constants (flash)', v: `${int(f.model.constBytes)} B` },
     { k: 'arena (RAM)', v: `${int(f.model.arenaBytes)} B (live peak ${int(f.liveMax)} B)` },
+    ...(info.stackBytes !== undefined ? [{ k: 'stack, worst chain (the header\'s STACK_BYTES)', v: `${int(info.stackBytes)} B` }] : []),
     ...(b?.ran ? [
       { k: 'flash, model object', v: `${int(b.flash.total)} B (code ${int(b.flash.code)} B)` },
       { k: 'stack (painted)', v: `${int(b.ram.stack ?? 0)} B` },

@@ -5,6 +5,7 @@ import type { KernelVariant } from '../backend/kernels.js';
 import { runsSemihosted } from '../backend/runner.js';
 import type { Target } from '../backend/target.js';
 import { bench, type BenchReport } from '../bench/bench.js';
+import { measureStack } from '../backend/footprint.js';
 import { checkModel, type CheckReport } from '../check.js';
 import { type SampleFlags, sampleSource } from '../data/samples.js';
 import { CompileError, fail } from '../errors.js';
@@ -58,5 +59,7 @@ export function buildReport(o: ReportOptions): string {
       : `${src.count} random inputs, seed ${o.samples.seed ?? '1'}`;
   }
   const figures = reportFigures({ float: o.float, lowered: o.lowered, target: t, kernels, bench: benchReport, check });
-  return renderReport(figures, { model: o.model, version: o.version, target: t, kernels, benchNote, checkSource });
+  // the worst stack chain as the generated header states it (<PREFIX>_STACK_BYTES), when the compiler is here
+  const stack = measureStack(o.lowered, t, { kernels });
+  return renderReport(figures, { model: o.model, version: o.version, target: t, kernels, benchNote, checkSource, stackBytes: stack?.bytes });
 }

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel, lowerModel, parseInputQuant } from '../../src/compile.js';
 import { emitC } from '../../src/backend/emit.js';
@@ -27,8 +27,10 @@ function mlp(): Graph {
 /** Writes the package for `target` into `dir` and returns its files. */
 function writePackage(dir: string, target: string, pkg: Package, prefix = 'mlp'): Map<string, string> {
   const files = emitC(mlp(), loadTarget(target), { prefix, package: pkg });
-  mkdirSync(dir, { recursive: true });
-  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  for (const [name, text] of files) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return files;
 }
 
@@ -162,7 +164,7 @@ function properties(text: string): Map<string, string> {
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 describe('the Arduino library', () => {
-  it('follows the library specification (1.5 format, rev. 2.2): library.properties and the flat layout', () => {
+  it('follows the library specification (1.5 format, rev. 2.2): library.properties, src/ and examples/<name>/<name>.ino', () => {
     const files = writePackage(join(work, 'arduino-spec'), 'cortex-m4', 'arduino');
     const p = properties(files.get('library.properties')!);
     // the fields the specification requires
@@ -172,26 +174,23 @@ describe('the Arduino library', () => {
     expect(p.get('name')).not.toMatch(/^Arduino/i);
     expect(p.get('version')).toMatch(SEMVER);
     expect(['Display', 'Communication', 'Signal Input/Output', 'Sensors', 'Device Control', 'Timing', 'Data Storage', 'Data Processing', 'Other']).toContain(p.get('category'));
-    // flat layout: the sources beside library.properties; `includes` names headers the library has
-    for (const h of p.get('includes')!.split(',')) expect(files.has(h.trim()), h).toBe(true);
-    expect(files.has('mlp.c')).toBe(true);
+    // the 1.5 layout: the sources in src/, `includes` names headers there, one example sketch in a folder of its name
+    for (const h of p.get('includes')!.split(',')) expect(files.has(`src/${h.trim()}`), h).toBe(true);
+    expect([...files.keys()].sort()).toEqual(['README.md', 'examples/mlp/mlp.ino', 'library.properties', 'src/mlp.c', 'src/mlp.h', 'src/mlp_timing.h']);
   });
 
   const builder = hasTool('arduino-builder') && hasTool('avr-gcc') && available('the Arduino AVR core (Debian arduino-core-avr)', existsSync('/usr/share/arduino/hardware/arduino/avr'));
-  it.skipIf(!builder)('is found and compiled by arduino-builder with a sketch (host-target portable C, AVR core)', () => {
+  it.skipIf(!builder)('its example sketch is built by arduino-builder with the library (host-target portable C, AVR core)', () => {
     const dir = join(work, 'arduino-build');
     writePackage(join(dir, 'libraries/mlp'), 'host', 'arduino');
-    const sketch = join(dir, 'sketch');
-    mkdirSync(sketch, { recursive: true });
-    writeFileSync(join(sketch, 'sketch.ino'), '#include <mlp.h>\nstatic uint8_t in[MLP_INPUT_COUNT];\nstatic float out[MLP_OUTPUT_COUNT];\nvoid setup() { mlp_run(in, out); }\nvoid loop() {}\n');
     mkdirSync(join(dir, 'build'));
     const r = sh('arduino-builder', ['-compile', '-verbose', '-hardware', '/usr/share/arduino/hardware', '-hardware', '/usr/share/arduino-builder', '-tools', '/usr/bin', '-libraries', join(dir, 'libraries'), '-fqbn', 'arduino:avr:mega:cpu=atmega2560', '-build-path', join(dir, 'build'),
-      join(sketch, 'sketch.ino')], dir);
-    // the builder finds the library by its header, compiles its C with the Arduino recipe, and the sketch
+      join(dir, 'libraries/mlp/examples/mlp/mlp.ino')], dir);
+    // the builder finds the library by its header, compiles its C from src/ with the Arduino recipe, and the sketch
     expect(r.out).toContain('Compiling library "mlp"');
-    expect(r.out).toMatch(/avr-gcc" -c .*-std=gnu11 .*libraries\/mlp\/mlp\.c" -o "[^"]*mlp\.c\.o"/);
+    expect(r.out).toMatch(/avr-gcc" -c .*-std=gnu11 .*libraries\/mlp\/src\/mlp\.c" -o "[^"]*mlp\.c\.o"/);
     expect(existsSync(join(dir, 'build/libraries/mlp/mlp.c.o'))).toBe(true);
-    expect(existsSync(join(dir, 'build/sketch/sketch.ino.cpp.o'))).toBe(true);
+    expect(existsSync(join(dir, 'build/sketch/mlp.ino.cpp.o'))).toBe(true);
     // Debian's arduino-core-avr 1.8.19 does not build its own WString.cpp with Debian's avr-libc
     // (DECIMAL_DIG): any error must be there, in the core, not in the library or the sketch
     const errors = r.out.split('\n').filter((l) => /error:/.test(l));
@@ -292,8 +291,8 @@ describe('the timing header', () => {
       const r = sh(t.compiler.cc, [...t.compiler.flags, ...t.compiler.warnFlags, '-Werror', '-DBNNC_BENCH', '-c', 'timed.c', 'mlp.c'], dir);
       expect(r.ok, r.out).toBe(true);
       const nm = sh(t.compiler.size.replace(/size$/, 'nm'), ['timed.o'], dir);
-      expect(nm.out).toMatch(/ T bnnc_mark\b/);
-      expect(readFileSync(join(dir, 'mlp.c'), 'utf8')).toContain('bnnc_mark()');
+      expect(nm.out).toMatch(/ T mlp_mark\b/);
+      expect(readFileSync(join(dir, 'mlp.c'), 'utf8')).toContain('mlp_mark()');
     }, 30 * 60_000);
   }
 });

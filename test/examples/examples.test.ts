@@ -4,10 +4,10 @@
 // float one; and the example firmware prints the right class on emulated Cortex-M4 and ESP32-C3.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { emitC, loadTarget } from '../../src/backend/index.js';
+import { loadTarget } from '../../src/backend/index.js';
 import { runFirmware } from '../../src/backend/firmware.js';
 import { checkModel, type CheckSample, sampleFromRaw } from '../../src/check.js';
-import { loadModel, lowerModel } from '../../src/compile.js';
+import { build, loadModel, lowerModel } from '../../src/compile.js';
 import { readIdx } from '../../src/data/datasets.js';
 import type { Graph } from '../../src/ir/types.js';
 import type { InputQuant } from '../../src/lower/lower.js';
@@ -57,11 +57,12 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
     const tool = loadTarget(target).emulator!.command;
     it.skipIf(!hasTool(tool))(`firmware main.c prints the class of the embedded image on ${target}`, () => {
       for (const name of ['mlp', 'cnn']) {
-        const lowered = lowerModel(loadModel(`${ROOT}examples/${name}/${name}.onnx`), { inputQuant: Q });
         const t = loadTarget(target);
-        const run = runFirmware(t, emitC(lowered, t), [`${ROOT}examples/firmware/main.c`], [`${ROOT}examples/firmware`]);
-        // image 0 of the test set is an ankle boot (label 9); both examples classify it correctly
-        expect(run.console, `${name} on ${target}`).toBe('class 9: Ankle boot\n');
+        // as examples/firmware/main.c says to compile it: --prefix bnn_model --labels labels.txt --selftest 4
+        const { files } = build(`${ROOT}examples/${name}/${name}.onnx`, t, { inputQuant: Q, prefix: 'bnn_model', labels: `${ROOT}examples/firmware/labels.txt`, selftest: { count: 4 }, measureStack: false });
+        const run = runFirmware(t, files, [`${ROOT}examples/firmware/main.c`], [`${ROOT}examples/firmware`]);
+        // the self-test passes; image 0 of the test set is an ankle boot (label 9); both examples classify it correctly
+        expect(run.console, `${name} on ${target}`).toBe('selftest: 0 of 4 vectors differ\nclass 9: Ankle boot\n');
         expect(run.exitCode).toBe(0);
       }
     });

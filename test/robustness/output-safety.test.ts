@@ -514,6 +514,6 @@ describe('the command line', () => {
     }
     const ok = await inBox(() => cli('models/m.onnx', '-t', 'host', '--input-scale', '1/255', '-o', 'out'));
     expect(ok.code).toBe(0);
-    expect(readdirSync(join(cwd, 'out'))).toContain('bnn_model.c');
+    expect(readdirSync(join(cwd, 'out'))).toContain('m.c'); // the prefix from the file name
   });
 });
