@@ -20,9 +20,9 @@ export { CTYPE_BYTES, cText, type ConstArray } from '../ops/c-layer.js';
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
 const CTYPE: Partial<Record<DType, string>> = {
-  uint8: 'uint8_t', int8: 'int8_t', int32: 'int32_t', float32: 'float', int64: 'int64_t',
+  uint8: 'uint8_t', int8: 'int8_t', int16: 'int16_t', int32: 'int32_t', float32: 'float', int64: 'int64_t',
 };
-const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int32: 4, float32: 4, int64: 8 };
+const BYTES: Partial<Record<DType, number>> = { uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4, int64: 8 };
 
 /**
  * One layer of the generated C: its template (`partial`), function, call and comment, the name prefix of its

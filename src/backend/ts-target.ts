@@ -20,7 +20,7 @@ let tsMorph: typeof TsMorph | undefined;
 const morph = (): typeof TsMorph => (tsMorph ??= createRequire(import.meta.url)('ts-morph') as typeof TsMorph);
 
 /** Where the copied declarations come from: the kernels (and the src/numeric files they import), the glue. */
-const SOURCES = ['../../src/numeric/kernels.ts', '../../templates/ts/runtime.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const SOURCES = ['../../src/numeric/kernels.ts', '../../src/numeric/int-kernels.ts', '../../templates/ts/runtime.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 const ARRAY: Partial<Record<DType, string>> = {

@@ -7,6 +7,8 @@
 import { fail } from '../errors.js';
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node } from '../ir/types.js';
+import { avgPoolAcc, isAvgPool } from './avgpool.js';
+import { monotoneStep } from './int-chain.js';
 import { chainDirection, deriveThresholds, foldAffine, isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
 import { constWeights } from './layer.js';
@@ -44,7 +46,7 @@ function epilogue(lw: Lowering, from: string, val: Accumulator): void {
  * (bnnc.MultiThreshold, NHWC), as the k-bit IntTensor standing for the float tensor `from`; undefined when
  * the chain ends in no quantizer.
  */
-function quantize(lw: Lowering, from: string, val: Accumulator): IntTensor | undefined {
+export function quantize(lw: Lowering, from: string, val: Accumulator): IntTensor | undefined {
   const qz = chainQuantizer(lw.g, val.chain, val.lo, val.hi);
   if (!qz) return undefined;
   const { qmin, qmax } = qz;
@@ -62,6 +64,7 @@ function quantize(lw: Lowering, from: string, val: Accumulator): IntTensor | und
 
 const chainStep = (lw: Lowering, n: Node, slot: number, v: Accumulator): void => {
   quantOf(lw.g, n); // a multi-level QONNX Quant's constants, checked where the node is (BNNC_E110–E114)
+  monotoneStep(lw, n); // a PRelu must keep the chain monotone (int-chain.ts)
   continueChain(lw, n, slot, v, { ...v, chain: { ...v.chain, steps: [...v.chain.steps, { node: n, slot }] } }, binarize);
 };
 
@@ -73,6 +76,7 @@ export const ACCUMULATOR: KindRules<Accumulator> = {
     INT_TENSOR.layer!(lw, n, slot, q);
   },
   pool(lw, n, _slot, val) {
+    if (isAvgPool(n)) return avgPoolAcc(lw, n, val) ? undefined : ACCUMULATOR.other!(lw, n, _slot, val);
     const out = n.outputs[0];
     const s = lw.shape(out);
     const dir = chainDirection(lw.g, val.chain, val.lo, val.hi);

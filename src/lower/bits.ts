@@ -4,6 +4,7 @@
 import { fail } from '../errors.js';
 import { shapeText, sizeOf } from '../ir/tensor.js';
 import { packWeights } from '../numeric/bits.js';
+import { avgPoolBits, isAvgPool } from './avgpool.js';
 import type { Lowering } from './context.js';
 import { layerRule } from './layer.js';
 import type { KindRules, LayerFeed, PackedBits } from './values.js';
@@ -26,6 +27,7 @@ const FEED: LayerFeed<PackedBits> = {
 export const PACKED_BITS: KindRules<PackedBits> = {
   layer: layerRule(FEED),
   pool(lw, n, _slot, val) {
+    if (isAvgPool(n)) return avgPoolBits(lw, n, val);
     if (val.flat || val.pad) fail('BNNC_E031', 'max-pooling after flatten or pad is not supported', lw.where(n));
     const out = n.outputs[0];
     const s = lw.shape(out);

@@ -2,10 +2,13 @@
 // over the integers (NHWC, the tensor's zero point; a dense layer's weights keep the float model's NCHW
 // column order, which IntConv's [M, C, H, W] weights read from NHWC data); a flatten marks it flat; a graph
 // output (or a float op) reads it dequantized by its level table, bit for bit the model's quantizer output.
-// Max-pooling after the quantizer pools the accumulators before it (accumulator.ts), so no rule here.
+// Max-pooling after the quantizer pools the accumulators before it (accumulator.ts); an average pool sums
+// the integers (avgpool.ts); elementwise ops ending in a sign threshold the integers (int-chain.ts).
 import { fail } from '../errors.js';
 import { sizeOf, tensor } from '../ir/tensor.js';
 import type { Lowering } from './context.js';
+import { avgPoolInt, isAvgPool } from './avgpool.js';
+import { intChain } from './int-chain.js';
 import { intSumRange, layerRule } from './layer.js';
 import type { IntTensor, KindRules, LayerFeed } from './values.js';
 
@@ -36,6 +39,8 @@ export function dequantize(lw: Lowering, to: string, v: IntTensor): void {
 
 export const INT_TENSOR: KindRules<IntTensor> = {
   layer: layerRule(FEED),
+  pool: (lw, n, _slot, v) => (isAvgPool(n) ? avgPoolInt(lw, n, v) : INT_TENSOR.refuse(lw, n, 'pool', v)),
+  chain: intChain,
   reshape(lw, n, _slot, v) {
     const shape = lw.shape(n.outputs[0]);
     if (sizeOf(shape) !== shape[0] * v.C * v.H * v.W) fail('BNNC_E031', `reshaping integer activations [C=${v.C},H=${v.H},W=${v.W}] to ${shape.join('x')} is not supported`, lw.where(n));

@@ -11,6 +11,7 @@ import { PACKED_BITS } from './bits.js';
 import { Lowering } from './context.js';
 import { modelInputQuant, RAW_INPUT } from './input.js';
 import { INT_TENSOR } from './int.js';
+import { lowerJoin } from './join.js';
 import { quantOf } from './quantizer.js';
 import { type KindRules, type KindTable, roleOf, type Value } from './values.js';
 
@@ -62,17 +63,24 @@ export function lowerGraph(g: Graph, opts: LowerOptions = {}): Graph {
   return lw.finish(input.name, opts.inputQuant ?? own?.quant);
 }
 
+/** Each kind of value as a diagnostic names it. */
+const KIND_WORDS: Readonly<Record<Value['kind'], string>> = {
+  input: 'the raw input', acc: 'a layer\'s sums', bits: 'binary activations', int: 'an integer stream', float: 'a float tensor',
+};
+
 function visit(lw: Lowering, n: Node): void {
   const dyn = n.inputs.map((s, i) => ({ s, i })).filter(({ s }) => s !== '' && !lw.g.initializers.has(s));
   if (dyn.length === 0) return lw.copyFloat(n);
   if (dyn.length > 1) {
-    // several computed inputs: the join rule of their (one) kind; today only float tails have one
+    // several computed inputs: the join rule of their (one) kind (float tails), else a residual Add or a channel
+    // Concat of integer kinds (join.ts)
     const vals = dyn.map(({ s }) => lw.vals.get(s));
     const kind = vals[0]?.kind;
     const join = kind && vals.every((v) => v?.kind === kind) ? rules(vals[0]!).join : undefined;
     if (join) return join(lw, n, vals as Value[]);
+    if (lowerJoin(lw, n, vals)) return;
     if (n.domain === 'qonnx' && n.op === 'Quant' && dyn[0].i === 0) quantOf(lw.g, n); // a computed scale: BNNC_E110
-    fail('BNNC_E031', 'this node combines several computed tensors (a branch or residual); bnnc lowers chains of layers', lw.where(n));
+    fail('BNNC_E031', `this node combines several computed tensors (${vals.map((v) => KIND_WORDS[v?.kind ?? 'float']).join(' and ')}); bnnc joins a residual Add of layer sums and integer streams followed by a quantizer, and a channel Concat of binary activations or of integer streams`, lw.where(n));
   }
   const slot = dyn[0].i;
   const val = lw.vals.get(dyn[0].s);

@@ -96,13 +96,13 @@ export type ValueOf<K extends ValueKind> = Extract<Value, { kind: K }>;
 export type Role = 'layer' | 'pool' | 'reshape' | 'chain' | 'pad' | 'other';
 
 const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
-const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg', 'Round']);
+const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Sign', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'Neg', 'Round', 'PRelu']);
 /** QONNX quantizers: chain steps (a one-level one binarizes; a multi-level one ends in k-bit levels, quantizer.ts). */
 export const CHAIN_QONNX = new Set(['BipolarQuant', 'Quant', 'MultiThreshold']);
 
 export function roleOf(n: Node, slot: number): Role {
   if (n.domain === '' && LAYER_OPS.has(n.op) && slot === 0) return 'layer';
-  if (n.domain === '' && n.op === 'MaxPool') return 'pool';
+  if (n.domain === '' && (n.op === 'MaxPool' || n.op === 'AveragePool' || n.op === 'GlobalAveragePool')) return 'pool';
   if (isShapeOnly(n)) return 'reshape';
   if ((n.domain === '' && CHAIN_OPS.has(n.op)) || (n.domain === 'qonnx' && CHAIN_QONNX.has(n.op))) return 'chain';
   if (n.domain === '' && n.op === 'Pad') return 'pad';

@@ -23,7 +23,7 @@ function like<T extends ArrayLike<number>>(x: T, length: number): T {
  * start[p] … start[p+1] − 1, kernel tap tap[j] = kh·KW + kw reads input pixel off[j] = ih·W + iw, with
  * ih = oh·sh − pt + kh·dh and iw = ow·sw − pl + kw·dw. Taps in the padding are never read.
  */
-function insideTaps(g: Win): { start: Int32Array; tap: Int32Array; off: Int32Array } {
+export function insideTaps(g: Win): { start: Int32Array; tap: Int32Array; off: Int32Array } {
   const start = new Int32Array(g.oh * g.ow + 1), tap: number[] = [], off: number[] = [];
   for (let oh = 0; oh < g.oh; oh++) {
     for (let ow = 0; ow < g.ow; ow++) {

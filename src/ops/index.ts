@@ -29,6 +29,7 @@ import { Mul } from './Mul.js';
 import { Neg } from './Neg.js';
 import { Pad } from './Pad.js';
 import { Pow } from './Pow.js';
+import { PRelu } from './PRelu.js';
 import { ReduceMean } from './ReduceMean.js';
 import { ReduceSum } from './ReduceSum.js';
 import { Relu } from './Relu.js';
@@ -55,7 +56,7 @@ import { BNNC_OPS } from './bnnc/index.js';
 const ALL: readonly OpDef[] = [
   Abs, Add, ArgMax, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Flatten, Gather,
   Gemm, GlobalAveragePool, Greater, GreaterOrEqual, Identity, Less, LessOrEqual, LogSoftmax, MatMul, MaxPool,
-  Mul, Neg, Pad, Pow, ReduceMean, ReduceSum, Relu, Reshape, Round, Shape, Sign, Softmax, Sqrt, Squeeze, Sub, TopK,
+  Mul, Neg, Pad, Pow, PRelu, ReduceMean, ReduceSum, Relu, Reshape, Round, Shape, Sign, Softmax, Sqrt, Squeeze, Sub, TopK,
   Transpose, Unsqueeze, Where,
   BipolarQuant, MultiThreshold, Quant, XnorPopcountMatMul,
   ...BNNC_OPS,

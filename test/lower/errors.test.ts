@@ -144,10 +144,23 @@ describe('patterns the lowering refuses: BNNC_E031', () => {
     expect(e.detail).toMatch(/residual/);
   });
 
-  it('a Concat of two branches', () => {
+  it('an AveragePool on binary activations whose border windows average fewer values (BNNC_E141)', () => {
+    const net = base(723);
+    net.node('AveragePool', [net.x], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1] });
+    net.H = net.W = 4;
+    net.flatten().dense(3).output();
+    const e = loweringError(net);
+    expect(e.code).toBe('BNNC_E141');
+    expect(e.detail).toMatch(/averages 1 values where others average 4/);
+  });
+
+  it('a Concat of two layers\' sums (before their signs)', () => {
     const net = base(721);
+    const x = net.x;
+    net.conv(8, { pads: [1, 1, 1, 1] }).bn();
     const a = net.x;
-    net.conv(8, { pads: [1, 1, 1, 1] }).bn().sign();
+    net.x = x;
+    net.conv(8, { pads: [1, 1, 1, 1] }).bn();
     net.node('Concat', [a, net.x], { axis: 1 });
     net.C = 16;
     net.binary().conv(4).bn().sign().flatten().dense(3).output();
@@ -162,7 +175,6 @@ describe('patterns the lowering refuses: BNNC_E031', () => {
   });
 
   const OTHERS: Record<string, [(net: Net) => void, RegExp]> = {
-    'AveragePool on binary activations': [(net) => { net.node('AveragePool', [net.x], { kernel_shape: [2, 2], strides: [2, 2] }); net.H = net.W = 3; }, /AveragePool on binary activations/],
     // perm [0, 2, 3, 1] (Keras/Larq NHWC) before a flatten is folded into the dense weights (fold-nhwc-flatten)
     'Transpose to NWHC before the flatten': [(net) => { net.node('Transpose', [net.x], { perm: [0, 3, 2, 1] }); }, /Transpose on binary activations/],
     'an explicit Pad before a padded Conv': [(net) => void net.pad([1, 1, 1, 1], 1).conv(4, { pads: [1, 1, 1, 1] }).bn().sign(), /explicit Pad followed by a padded Conv/],

@@ -17,7 +17,7 @@ const ATTRS = { qmin: { kind: 'int', default: 0 }, out_dtype: { kind: 'string', 
 const RANGE = { int8: [-128, 127], uint8: [0, 255] } as const;
 
 function check(ctx: OpContext, a: TensorType, t: TensorType, d: TensorType, dConst?: Tensor): { dtype: 'int8' | 'uint8'; qmin: number } {
-  expect4(ctx, a, 0, ['int32']);
+  expect4(ctx, a, 0, ['int8', 'int16', 'int32']); // int8/int16: a chain on a k-bit stream (int-chain.ts)
   const c = a.shape[3];
   expectDType(ctx, t, 1, ['int32']);
   expectRank(ctx, t, 1, 2);
