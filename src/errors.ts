@@ -56,6 +56,7 @@ export const DIAGNOSTICS = {
   BNNC_E113: 'activation scale differs between channels',
   BNNC_E114: 'activation zero point is not one integer',
   BNNC_E115: 'activation levels the quantizer does not give',
+  BNNC_E130: 'invalid integer value range',
   BNNC_E150: 'the class names do not match the model\'s classes',
   BNNC_E151: 'invalid class names file',
   BNNC_E152: 'invalid class names in the model\'s metadata',
