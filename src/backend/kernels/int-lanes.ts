@@ -50,12 +50,12 @@ export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
       const C = L === 1 ? 0 : FW * GPW * GS * V;
       const tail = P % L !== 0;
       const stack = 4 * (NWD * GPW * GS + (GPW << GS) + (FW > 1 ? M : 0) + (tail ? L * M : 0));
-      if (stack > STACK_MAX || (L > 1 && Math.ceil(P / L) < 1)) continue;
+      if (stack > STACK_MAX) continue;
       // instructions per pixel set: per channel the word loads, lookups, packed sums kept across words, the
       // decode and stores of each flush (3 per lane, 2 more when adding); per set the tables and the gather
       const perChannel = NWD + NG * look + (NWD - NFL) * 3 + NFL * L * (L > 1 ? 4 : 1) + (NFL - 1) * L * 2 + 2;
       const perSet = M * perChannel + NWD * GPW * (2 * (1 << GS) + GS + 4) + N * L * 4 + NWD * GPW * GS;
-      plans.push({ GS, L, B, GPW, NWD, FW, C, cost: perSet / (L * N * M), stack });
+      plans.push({ GS, L, B, GPW, NWD, FW, C, cost: (Math.ceil(P / L) * perSet) / (P * N * M), stack });
     }
   }
   return plans.sort((a, b) => a.cost - b.cost);
@@ -152,7 +152,7 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
       }
     }
     out.push('}');
-    return [`{`, `    ${ptrs}`, ...out.map((s) => `    ${s}`), `}`];
+    return out;
   };
   // which variants occur, and the test that picks each (r: the word's place in its flush)
   const keys = new Map<string, [boolean, boolean, boolean]>();
@@ -167,15 +167,22 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     if (FW < NWD) t.push(k[2] ? `wb < ${FW}` : `wb >= ${FW}`);
     return t.join(' && ');
   };
+  // each variant is a function of its own, the group tables its arguments: inside one function gcc recomputes
+  // every table's address from the stack pointer at each load (two instructions more per group, measured on
+  // Cortex-M4); as arguments they stay in registers
   const variants = [...keys.values()];
+  const args = Array.from({ length: GPW }, (_, g) => `const ${vt} *l${g}`).join(', ');
+  // a variant reads acc[] unless it starts a flush, writes it unless it ends one, and writes y when it ends one
+  const usesAcc = (k: boolean[]) => !k[0] || !k[1];
+  const helpers = variants.map((k, i) => [
+    `static BNNC_NOINLINE BNNC_KERNEL void ${l.fn}_w${i}(const ${wt} *wq, ${usesAcc(k) ? `${vt} *acc, ` : ''}${k[1] ? 'int32_t *yp, ' : ''}${args})`,
+    `{`, `    int32_t m;`, ...channels(...k).map((t) => `    ${t}`), `}`].join('\n'));
+  const callArgs = (k: boolean[]) => `wq, ${usesAcc(k) ? 'acc, ' : ''}${k[1] ? 'yp, ' : ''}${Array.from({ length: GPW }, (_, g) => (g ? `lut + ${g << GS}` : 'lut')).join(', ')}`;
   const pick: string[] = [];
   variants.forEach((k, i) => {
-    const body = channels(...k);
-    if (variants.length === 1) pick.push(...body);
-    else {
-      pick.push(i === 0 ? `if (${tests(k)}) ${body[0]}` : i < variants.length - 1 ? `} else if (${tests(k)}) ${body[0]}` : `} else ${body[0]}`);
-      pick.push(...body.slice(1, -1));
-    }
+    const call = `${l.fn}_w${i}(${callArgs(k)});`;
+    if (variants.length === 1) pick.push(call);
+    else pick.push(i === 0 ? `if (${tests(k)}) {` : i < variants.length - 1 ? `} else if (${tests(k)}) {` : '} else {', `    ${call}`);
   });
   if (variants.length > 1) pick.push('}');
   const blocks = [
@@ -187,7 +194,7 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     ...(FW > 1 ? [`    if (++r == ${FW}) r = 0;`] : []),
     `}`,
   ];
-  const vars = ['p', 'oh = 0', 'ow = 0', 'ohl', 'owl', ...(L > 1 ? ['l'] : []), 'kh', 'kw', 'j', 'wb', 'm', 'g', ...(FW > 1 ? ['r'] : [])];
+  const vars = ['p', 'oh = 0', 'ow = 0', 'ohl', 'owl', ...(L > 1 ? ['l'] : []), 'kh', 'kw', 'j', 'wb', 'g', ...(FW > 1 ? ['r'] : [])];
   const decls = [`int32_t ${vars.join(', ')};`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
     ...(acc ? [`${vt} acc[${M}];`] : []), ...(tail ? [`int32_t ytail[${L * M}];`] : [])];
   const pixel = [
@@ -196,7 +203,7 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     ...(tail ? [`if (yp == ytail) {`, `    for (j = 0; j < (${P} - p) * ${M}; j++) y[p * ${M} + j] = ytail[j];`, `}`] : []),
   ];
   const layer: Layer = {
-    ...l, partial: 'IntConvLanes', P, L,
+    ...l, partial: 'IntConvLanes', P, L, helpers: helpers.join('\n\n'),
     fastDecls: decls.join(ind(4)), pixelCode: pixel.join(ind(8)),
     kernelComment: [
       `optimized kernel: +-1 weights x ${l.QMIN}..${l.QMAX} values (zero point ${ZP}), ${L === 1 ? 'one pixel' : `${L} output pixels in ${B}-bit lanes of one word`} per pass;`,
