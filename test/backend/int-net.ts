@@ -32,6 +32,8 @@ export const INT_GRID: IntCase[] = [
   { seed: 9, h: 4, w: 5, c: 5, m: 40, k: 3, s: 1, pad: 2, dtype: 'uint8', qmin: 0, qmax: 255, zp: 255 },
   // k = 1 unsigned {0, 1} (4 lanes, long flushes); 3x3 padding 1, 64 -> 3
   { seed: 10, h: 5, w: 6, c: 64, m: 3, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 1, zp: 0 },
+  // k = 4, zero point 2, many output channels (200: tables of 64 entries pay off); 3x3 padding 1 over 2x3 pixels
+  { seed: 11, h: 2, w: 3, c: 8, m: 200, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 15, zp: 2 },
 ];
 
 export function intConvNet(c: IntCase): Graph {

@@ -208,7 +208,7 @@ known at compile time), ±1 weights one bit each, int32 sums out (test/backend/i
 graph directly). Instructions per MAC of the layer, optimized (IntConvLanes, src/backend/kernels/int-lanes.ts)
 and reference (IntConv.c.hbs), on one seeded input checked against the interpreter ("exact").`;
 
-const INT_TAIL = `The optimized kernel (docs/targets.md, "k-bit integer layers"): per group of GS = 4 or 5 window values a table
+const INT_TAIL = `The optimized kernel (docs/targets.md, "k-bit integer layers"): per group of GS = 4, 5 or 6 window values a table
 of the 2^GS signed sums, built per pass by doubling and indexed by the channel's weight bits; the values of L
 output pixels ride in lanes of one 32-bit word (L = 2 for 8-bit values, 3 or 4 for 2-bit ones, 1 for a single
 pixel), so one table load adds GS × L MACs. A group then costs an extract, a load and an add (3 instructions

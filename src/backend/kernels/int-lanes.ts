@@ -9,7 +9,7 @@ import { newArrays, type Rewrite } from './common.js';
 /** Bytes of stack the kernel may take (packed window, tables, packed sums, the last pixels' outputs). */
 const STACK_MAX = 4096;
 
-/** One way to run a layer: GS taps per table, L lanes of B bits, GPW groups per weight word, FW words per flush. */
+/** One way to run a layer: GS taps per table (4, 5 or 6), L lanes of B bits, GPW groups per weight word, FW words per flush. */
 export interface LanePlan { GS: number; L: number; B: number; GPW: number; NWD: number; FW: number; C: number; cost: number; stack: number }
 
 /**
@@ -26,6 +26,8 @@ export interface LanePlan { GS: number; L: number; B: number; GPW: number; NWD: 
  * So a flush (decode into the int32 outputs) is due every F = ⌊(2^(B−1) − 1)/(GS·V)⌋ groups: int8 values in 2
  * lanes of 16 bits every 25 groups of 5 taps (V = 255), 2-bit values in 4 lanes of 8 bits every 8 groups.
  * With L = 1 the sums are plain int32 (the op's own bound keeps them below 2^31) and never flushed early.
+ * The plan (GS, L) is the cheapest by an instruction estimate per MAC (lookups ~ M·N/(GS·L), tables ~
+ * 2^GS·N/(GS·L) per pass), within 4 KiB of stack; the rest follows from the range.
  */
 export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
   const { OH, OW, KH, KW, M, CG, ZP, QMIN, QMAX } = l;
@@ -36,7 +38,7 @@ export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
   const ext = target.features.sbfx ? 1 : 2;
   const look = ext + 2 + (target.features.thumb1Only ? 1 : 0);
   const plans: LanePlan[] = [];
-  for (const GS of [4, 5]) {
+  for (const GS of [4, 5, 6]) {
     for (const L of [1, 2, 3, 4]) {
       const B = L === 1 ? 32 : Math.floor(32 / L);
       const F = L === 1 ? Infinity : Math.floor((2 ** (B - 1) - 1) / (GS * V));
@@ -49,7 +51,7 @@ export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
       const NFL = Math.ceil(NWD / FW);
       const C = L === 1 ? 0 : FW * GPW * GS * V;
       const tail = P % L !== 0;
-      const stack = 4 * (NWD * GPW * GS + (GPW << GS) + (FW > 1 ? M : 0) + (tail ? L * M : 0));
+      const stack = 4 * (NWD * GPW * GS + (GPW << GS) + (FW > 1 ? M : 0) + (tail ? L * M : 0) + 2 * L) + 2 * CG;
       if (stack > STACK_MAX) continue;
       // instructions per pixel set: per channel the word loads, lookups, packed sums kept across words, the
       // decode and stores of each flush (3 per lane, 2 more when adding); per set the tables and the gather
@@ -63,7 +65,8 @@ export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
 
 /** The IntConvLanes data for a group-1 unfused IntConv with ±1 weights (undefined: keep the reference). */
 export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite | undefined {
-  if (!l.packedW || l.G !== 1 || !['uint8_t', 'int8_t', 'int16_t', 'uint16_t'].includes(l.xt)) return undefined;
+  // NHWC (a pixel's channels contiguous, SC = 1: one row of zero points stands for a tap in the padding)
+  if (!l.packedW || l.G !== 1 || l.SC !== 1 || !['uint8_t', 'int8_t', 'int16_t', 'uint16_t'].includes(l.xt)) return undefined;
   const plan = lanePlans(l, target)[0];
   if (!plan) return undefined;
   const { GS, L, B, GPW, NWD, FW, C } = plan;
@@ -97,28 +100,34 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
   const acc = FW > 1;
   const ind = (n: number) => `\n${' '.repeat(n)}`;
 
-  // the gather: lane l's pixel (ohl, owl) into v[t] << B·l; lanes past the last pixel stay 0
-  const into = L === 1 ? 'vp[j] = (int32_t)xp[j * SC_] - (ZP_);' : 'vp[j] += (uint32_t)((int32_t)xp[j * SC_] - (ZP_)) << (B_ * l);';
-  const tapBody = [
-    `const int32_t iw = iw0 + kw * ${DW};`, `const ${l.xt} *xp;`, `${vt} *vp;`,
-    ...(WOUT ? [`if (${WOUT}) continue;`] : []),
-    `xp = x + ih * ${SY} + iw * ${SX};`, `vp = v + (kh * ${KW} + kw) * ${CG};`,
-    `for (j = 0; j < ${CG}; j++) ${into.replace('SC_', String(SC)).replace('ZP_', String(ZP)).replace('B_', String(B))}`,
+  // the gather, tap by tap: each lane's pixel row at that tap (a row of zero points where the tap is in the
+  // padding or the lane past the last pixel), then per channel v = Σ_l (x_l − zp) << B·l in one pass
+  const laneRow = (i: number): string[] => [
+    `{`,
+    `    const int32_t ih = ih0[${i}] + kh * ${DH}, iw = iw0[${i}] + kw * ${DW};`,
+    `    x${i} = ${[...(i > 0 ? [`${i} >= nl`] : []), ...(HOUT ? [`(${HOUT})`] : []), ...(WOUT ? [`(${WOUT})`] : [])].join(' || ') || '0'} ? zrow : x + ih * ${SY} + iw * ${SX};`,
+    `}`,
   ];
-  const lane = [
-    `const int32_t ih0 = ohl * ${SH} - ${PT}, iw0 = owl * ${SW} - ${PL};`,
-    `for (kh = 0; kh < ${KH}; kh++) {`,
-    `    const int32_t ih = ih0 + kh * ${DH};`,
-    ...(HOUT ? [`    if (${HOUT}) continue;`] : []),
-    `    for (kw = 0; kw < ${KW}; kw++) {`,
-    ...tapBody.map((s) => `        ${s}`),
-    `    }`, `}`,
-    `if (++owl == ${OW}) {`, `    owl = 0;`, `    ohl++;`, `}`,
-  ];
+  const value = (i: number) => {
+    const v = ZP === 0 ? `(int32_t)x${i}[j]` : `((int32_t)x${i}[j] - (${ZP}))`;
+    return L === 1 ? v : i === 0 ? `(uint32_t)${v}` : `((uint32_t)${v} << ${B * i})`;
+  };
   const gather = [
-    `for (j = 0; j < ${NPAD}; j++) v[j] = 0;`, `ohl = oh;`, `owl = ow;`,
-    ...(L === 1 ? [`{`, ...lane.map((s) => `    ${s}`), `}`] : [`for (l = 0; l < ${L} && p + l < ${P}; l++) {`, ...lane.map((s) => `    ${s}`), `}`]),
-    `oh = ohl;`, `ow = owl;`,
+    // the lanes' windows: row and column of each lane's first tap; nl lanes carry a pixel
+    ...(L > 1 ? [`nl = ${P} - p < ${L} ? ${P} - p : ${L};`] : []),
+    `for (l = 0; l < ${L}; l++) {`,
+    `    ih0[l] = oh * ${SH} - ${PT};`,
+    `    iw0[l] = ow * ${SW} - ${PL};`,
+    `    if (++ow == ${OW}) {`, `        ow = 0;`, `        oh++;`, `    }`,
+    `}`,
+    `for (kh = 0; kh < ${KH}; kh++) {`,
+    `    for (kw = 0; kw < ${KW}; kw++) {`,
+    `        const ${l.xt} ${Array.from({ length: L }, (_, i) => `*x${i}`).join(', ')};`,
+    `        ${vt} *vp = v + (kh * ${KW} + kw) * ${CG};`,
+    ...Array.from({ length: L }, (_, i) => laneRow(i).map((t) => `        ${t}`)).flat(),
+    `        for (j = 0; j < ${CG}; j++) vp[j] = ${Array.from({ length: L }, (_, i) => value(i)).join(' + ')};`,
+    `    }`,
+    `}`,
   ];
 
   // the tables of block wb's GPW groups
@@ -194,9 +203,11 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     ...(FW > 1 ? [`    if (++r == ${FW}) r = 0;`] : []),
     `}`,
   ];
-  const vars = ['p', 'oh = 0', 'ow = 0', 'ohl', 'owl', ...(L > 1 ? ['l'] : []), 'kh', 'kw', 'j', 'wb', 'g', ...(FW > 1 ? ['r'] : [])];
-  const decls = [`int32_t ${vars.join(', ')};`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
+  const vars = ['p', 'oh = 0', 'ow = 0', ...(L > 1 ? ['nl'] : []), 'l', 'kh', 'kw', 'j', 'wb', 'g', ...(FW > 1 ? ['r'] : [])];
+  const decls = [`int32_t ${vars.join(', ')};`, `int32_t ih0[${L}], iw0[${L}];`, `${l.xt} zrow[${CG}];`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
     ...(acc ? [`${vt} acc[${M}];`] : []), ...(tail ? [`int32_t ytail[${L * M}];`] : [])];
+  // before the pixels: the row of zero points, and the taps of the last block past the window (always 0)
+  const init = [`for (j = 0; j < ${CG}; j++) zrow[j] = ${ZP};`, ...(NPAD > N ? [`for (j = ${N}; j < ${NPAD}; j++) v[j] = 0;`] : [])];
   const pixel = [
     tail ? `int32_t *yp = p + ${L} <= ${P} ? y + p * ${M} : ytail;` : `int32_t *yp = y + p * ${M};`,
     ...gather, ...(FW > 1 ? ['r = 0;'] : []), ...blocks,
@@ -204,7 +215,7 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
   ];
   const layer: Layer = {
     ...l, partial: 'IntConvLanes', P, L, helpers: helpers.join('\n\n'),
-    fastDecls: decls.join(ind(4)), pixelCode: pixel.join(ind(8)),
+    fastDecls: [...decls, ...init].join(ind(4)), pixelCode: pixel.join(ind(8)),
     kernelComment: [
       `optimized kernel: +-1 weights x ${l.QMIN}..${l.QMAX} values (zero point ${ZP}), ${L === 1 ? 'one pixel' : `${L} output pixels in ${B}-bit lanes of one word`} per pass;`,
       ` * tables of the ${1 << GS} signed sums of each group of ${GS} window values (v = x - zero point, 0 in the padding), built by doubling,`,
