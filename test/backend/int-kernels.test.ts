@@ -4,6 +4,10 @@
 // bit-exact against the reference interpreter, on the host (sanitizers) and under QEMU on Cortex-M0+, M4, M55
 // and ESP32-C3 (rv32imc). The lowered graphs are built directly (test/backend/int-net.ts).
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildCModel } from '../../src/backend/c-data.js';
 import { emitC } from '../../src/backend/emit.js';
 import { lanePlans } from '../../src/backend/kernels/int-lanes.js';
@@ -79,4 +83,26 @@ describe('k-bit IntConv kernel selection', () => {
     expect((err as CompileError).code).toBe('BNNC_E130');
     expect(String((err as Error).message)).toContain('conv');
   });
+});
+
+// the C of the optimized k-bit kernels, as static-analysis.test.ts checks every model's (same flags, nothing tolerated)
+describe('cppcheck on the k-bit kernels', () => {
+  it.skipIf(!hasTool('cppcheck'))('finds nothing in any grid layer, on the host and Cortex-M4', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bnnc-intk-'));
+    try {
+      for (const [t, platform] of [['host', 'unix64'], ['cortex-m4', 'unix32']] as const) {
+        for (const c of INT_GRID) {
+          const prefix = `i${c.seed}`;
+          for (const [name, text] of emitC(intConvNet(c), loadTarget(t), { prefix })) writeFileSync(join(dir, name), text);
+          const r = spawnSync('cppcheck', ['--enable=warning,style,performance,portability', '--std=c99', '-UBNNC_DEBUG_LAYERS', '-UBNNC_BENCH',
+            '--inline-suppr', '--error-exitcode=1', '--quiet', `--platform=${platform}`, `-I${dir}`, '--template={file}:{line}: {severity}: {message} [{id}]', join(dir, `${prefix}.c`)],
+          { encoding: 'utf8' });
+          expect(r.stderr.trim() + r.stdout.trim(), `${t} case ${c.seed}`).toBe('');
+          expect(r.status, `${t} case ${c.seed}`).toBe(0);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

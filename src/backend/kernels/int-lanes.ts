@@ -105,7 +105,7 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
   const laneRow = (i: number): string[] => [
     `{`,
     `    const int32_t ih = ih0[${i}] + kh * ${DH}, iw = iw0[${i}] + kw * ${DW};`,
-    `    x${i} = ${[...(i > 0 ? [`${i} >= nl`] : []), ...(HOUT ? [`(${HOUT})`] : []), ...(WOUT ? [`(${WOUT})`] : [])].join(' || ') || '0'} ? zrow : x + ih * ${SY} + iw * ${SX};`,
+    `    x${i} = ${[...(i > 0 ? [`!live[${i}]`] : []), ...(HOUT ? [`(${HOUT})`] : []), ...(WOUT ? [`(${WOUT})`] : [])].join(' || ') || '0'} ? zrow : x + ih * ${SY} + iw * ${SX};`,
     `}`,
   ];
   const value = (i: number) => {
@@ -113,9 +113,9 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     return L === 1 ? v : i === 0 ? `(uint32_t)${v}` : `((uint32_t)${v} << ${B * i})`;
   };
   const gather = [
-    // the lanes' windows: row and column of each lane's first tap; nl lanes carry a pixel
-    ...(L > 1 ? [`nl = ${P} - p < ${L} ? ${P} - p : ${L};`] : []),
+    // the lanes' windows: row and column of each lane's first tap, and whether the lane carries a pixel
     `for (l = 0; l < ${L}; l++) {`,
+    ...(L > 1 ? [`    live[l] = p + l < ${P};`] : []),
     `    ih0[l] = oh * ${SH} - ${PT};`,
     `    iw0[l] = ow * ${SW} - ${PL};`,
     `    if (++ow == ${OW}) {`, `        ow = 0;`, `        oh++;`, `    }`,
@@ -163,19 +163,14 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     out.push('}');
     return out;
   };
-  // which variants occur, and the test that picks each (r: the word's place in its flush)
+  // which variant each word block runs (first of a flush, last of a flush, in the first flush), by a table
   const keys = new Map<string, [boolean, boolean, boolean]>();
+  const kindOf: number[] = [];
   for (let wb = 0; wb < NWD; wb++) {
     const r = wb % FW, k: [boolean, boolean, boolean] = [r === 0, r === FW - 1 || wb === NWD - 1, wb < FW];
-    keys.set(k.join(), k);
+    if (!keys.has(k.join())) keys.set(k.join(), k);
+    kindOf.push([...keys.keys()].indexOf(k.join()));
   }
-  const tests = (k: [boolean, boolean, boolean]): string => {
-    const t: string[] = [];
-    if (FW > 1) t.push(k[0] ? 'r == 0' : 'r != 0');
-    if (FW > 1) t.push(k[1] ? `(r == ${FW - 1} || wb == ${NWD - 1})` : `r != ${FW - 1} && wb != ${NWD - 1}`);
-    if (FW < NWD) t.push(k[2] ? `wb < ${FW}` : `wb >= ${FW}`);
-    return t.join(' && ');
-  };
   // each variant is a function of its own, the group tables its arguments: inside one function gcc recomputes
   // every table's address from the stack pointer at each load (two instructions more per group, measured on
   // Cortex-M4); as arguments they stay in registers
@@ -184,14 +179,15 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
   // a variant reads acc[] unless it starts a flush, writes it unless it ends one, and writes y when it ends one
   const usesAcc = (k: boolean[]) => !k[0] || !k[1];
   const helpers = variants.map((k, i) => [
-    `static BNNC_NOINLINE BNNC_KERNEL void ${l.fn}_w${i}(const ${wt} *wq, ${usesAcc(k) ? `${vt} *acc, ` : ''}${k[1] ? 'int32_t *yp, ' : ''}${args})`,
+    `static BNNC_NOINLINE BNNC_KERNEL void ${l.fn}_w${i}(const ${wt} *wq, ${usesAcc(k) ? `${k[1] ? 'const ' : ''}${vt} *acc, ` : ''}${k[1] ? 'int32_t *yp, ' : ''}${args})`,
     `{`, `    int32_t m;`, ...channels(...k).map((t) => `    ${t}`), `}`].join('\n'));
   const callArgs = (k: boolean[]) => `wq, ${usesAcc(k) ? 'acc, ' : ''}${k[1] ? 'yp, ' : ''}${Array.from({ length: GPW }, (_, g) => (g ? `lut + ${g << GS}` : 'lut')).join(', ')}`;
+  const kinds = variants.length > 1 ? add.put('wkind', 'uint8_t', kindOf, 16) : '';
   const pick: string[] = [];
   variants.forEach((k, i) => {
     const call = `${l.fn}_w${i}(${callArgs(k)});`;
     if (variants.length === 1) pick.push(call);
-    else pick.push(i === 0 ? `if (${tests(k)}) {` : i < variants.length - 1 ? `} else if (${tests(k)}) {` : '} else {', `    ${call}`);
+    else pick.push(i === 0 ? `if (${kinds}[wb] == 0) {` : i < variants.length - 1 ? `} else if (${kinds}[wb] == ${i}) {` : '} else {', `    ${call}`);
   });
   if (variants.length > 1) pick.push('}');
   const blocks = [
@@ -200,17 +196,18 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     `    const ${wt} *wq = ${wname} + wb * ${M};`,
     ...lut.map((s) => `    ${s}`),
     ...pick.map((s) => `    ${s}`),
-    ...(FW > 1 ? [`    if (++r == ${FW}) r = 0;`] : []),
     `}`,
   ];
-  const vars = ['p', 'oh = 0', 'ow = 0', ...(L > 1 ? ['nl'] : []), 'l', 'kh', 'kw', 'j', 'wb', 'g', ...(FW > 1 ? ['r'] : [])];
-  const decls = [`int32_t ${vars.join(', ')};`, `int32_t ih0[${L}], iw0[${L}];`, `${l.xt} zrow[${CG}];`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
+  const vars = ['p', 'oh = 0', 'ow = 0', 'l', 'kh', 'kw', 'j', 'wb', 'g'];
+  const decls = [`int32_t ${vars.join(', ')};`, `int32_t ih0[${L}], iw0[${L}]${L > 1 ? `, live[${L}]` : ''};`, `${l.xt} zrow[${CG}];`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
     ...(acc ? [`${vt} acc[${M}];`] : []), ...(tail ? [`int32_t ytail[${L * M}];`] : [])];
   // before the pixels: the row of zero points, and the taps of the last block past the window (always 0)
-  const init = [`for (j = 0; j < ${CG}; j++) zrow[j] = ${ZP};`, ...(NPAD > N ? [`for (j = ${N}; j < ${NPAD}; j++) v[j] = 0;`] : [])];
+  // (and the last pixels' outputs, which the channel loops write through yp: cleared, for cppcheck's sake)
+  const init = [`for (j = 0; j < ${CG}; j++) zrow[j] = ${ZP};`, ...(NPAD > N ? [`for (j = ${N}; j < ${NPAD}; j++) v[j] = 0;`] : []),
+    ...(tail ? [`for (j = 0; j < ${L * M}; j++) ytail[j] = 0;`] : [])];
   const pixel = [
     tail ? `int32_t *yp = p + ${L} <= ${P} ? y + p * ${M} : ytail;` : `int32_t *yp = y + p * ${M};`,
-    ...gather, ...(FW > 1 ? ['r = 0;'] : []), ...blocks,
+    ...gather, ...blocks,
     ...(tail ? [`if (yp == ytail) {`, `    for (j = 0; j < (${P} - p) * ${M}; j++) y[p * ${M} + j] = ytail[j];`, `}`] : []),
   ];
   const layer: Layer = {
