@@ -50,8 +50,8 @@ export function lanePlans(l: IntConvLayer, target: Target): LanePlan[] {
       const FW = L === 1 ? NWD : Math.min(NWD, Math.floor(F / GPW));
       const NFL = Math.ceil(NWD / FW);
       const C = L === 1 ? 0 : FW * GPW * GS * V;
-      const tail = P % L !== 0;
-      const stack = 4 * (NWD * GPW * GS + (GPW << GS) + (FW > 1 ? M : 0) + (tail ? L * M : 0) + 2 * L) + 2 * CG;
+      if (L > P) continue;
+      const stack = 4 * (NWD * GPW * GS + (GPW << GS) + (FW > 1 ? M : 0) + 2 * L) + 2 * CG;
       if (stack > STACK_MAX) continue;
       // instructions per pixel set: per channel the word loads, lookups, packed sums kept across words, the
       // decode and stores of each flush (3 per lane, 2 more when adding); per set the tables and the gather
@@ -101,11 +101,11 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
   const ind = (n: number) => `\n${' '.repeat(n)}`;
 
   // the gather, tap by tap: each lane's pixel row at that tap (a row of zero points where the tap is in the
-  // padding or the lane past the last pixel), then per channel v = Σ_l (x_l − zp) << B·l in one pass
+  // padding), then per channel v = Σ_l (x_l − zp) << B·l in one pass
   const laneRow = (i: number): string[] => [
     `{`,
     `    const int32_t ih = ih0[${i}] + kh * ${DH}, iw = iw0[${i}] + kw * ${DW};`,
-    `    x${i} = ${[...(i > 0 ? [`!live[${i}]`] : []), ...(HOUT ? [`(${HOUT})`] : []), ...(WOUT ? [`(${WOUT})`] : [])].join(' || ') || '0'} ? zrow : x + ih * ${SY} + iw * ${SX};`,
+    `    x${i} = ${[...(HOUT ? [`(${HOUT})`] : []), ...(WOUT ? [`(${WOUT})`] : [])].join(' || ') || '0'} ? zrow : x + ih * ${SY} + iw * ${SX};`,
     `}`,
   ];
   const value = (i: number) => {
@@ -113,9 +113,8 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     return L === 1 ? v : i === 0 ? `(uint32_t)${v}` : `((uint32_t)${v} << ${B * i})`;
   };
   const gather = [
-    // the lanes' windows: row and column of each lane's first tap, and whether the lane carries a pixel
+    // the lanes' windows: row and column of each lane's first tap
     `for (l = 0; l < ${L}; l++) {`,
-    ...(L > 1 ? [`    live[l] = p + l < ${P};`] : []),
     `    ih0[l] = oh * ${SH} - ${PT};`,
     `    iw0[l] = ow * ${SW} - ${PL};`,
     `    if (++ow == ${OW}) {`, `        ow = 0;`, `        oh++;`, `    }`,
@@ -199,16 +198,17 @@ export function intLanesLayer(l: Layer & IntConvLayer, target: Target): Rewrite 
     `}`,
   ];
   const vars = ['p', 'oh = 0', 'ow = 0', 'l', 'kh', 'kw', 'j', 'wb', 'g'];
-  const decls = [`int32_t ${vars.join(', ')};`, `int32_t ih0[${L}], iw0[${L}]${L > 1 ? `, live[${L}]` : ''};`, `${l.xt} zrow[${CG}];`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
-    ...(acc ? [`${vt} acc[${M}];`] : []), ...(tail ? [`int32_t ytail[${L * M}];`] : [])];
+  const decls = [`int32_t ${vars.join(', ')};`, `int32_t ih0[${L}], iw0[${L}];`, `${l.xt} zrow[${CG}];`, `${vt} v[${NPAD}];`, `${vt} lut[${GPW << GS}];`,
+    ...(acc ? [`${vt} acc[${M}];`] : [])];
   // before the pixels: the row of zero points, and the taps of the last block past the window (always 0)
-  // (and the last pixels' outputs, which the channel loops write through yp: cleared, for cppcheck's sake)
-  const init = [`for (j = 0; j < ${CG}; j++) zrow[j] = ${ZP};`, ...(NPAD > N ? [`for (j = ${N}; j < ${NPAD}; j++) v[j] = 0;`] : []),
-    ...(tail ? [`for (j = 0; j < ${L * M}; j++) ytail[j] = 0;`] : [])];
+  const init = [`for (j = 0; j < ${CG}; j++) zrow[j] = ${ZP};`, ...(NPAD > N ? [`for (j = ${N}; j < ${NPAD}; j++) v[j] = 0;`] : []),];
   const pixel = [
-    tail ? `int32_t *yp = p + ${L} <= ${P} ? y + p * ${M} : ytail;` : `int32_t *yp = y + p * ${M};`,
+    `int32_t *yp;`,
+    // P mod L ≠ 0: the last set ends at the last pixel, recomputing some of the previous set's (the same sums;
+    // its first flush stores with '='), so no lane ever writes past the output
+    ...(tail ? [`if (p > ${P - L}) {`, `    p = ${P - L};`, `    oh = ${Math.floor((P - L) / OW)};`, `    ow = ${(P - L) % OW};`, `}`] : []),
+    `yp = y + p * ${M};`,
     ...gather, ...blocks,
-    ...(tail ? [`if (yp == ytail) {`, `    for (j = 0; j < (${P} - p) * ${M}; j++) y[p * ${M} + j] = ytail[j];`, `}`] : []),
   ];
   const layer: Layer = {
     ...l, partial: 'IntConvLanes', P, L, helpers: helpers.join('\n\n'),
