@@ -222,8 +222,9 @@ pixel), so one table load adds GS × L MACs. A group then costs an extract, a lo
 on M4: 0.3 per MAC for int8 at GS = 5, L = 2); the rest is the tables (2 instructions per entry, 2^GS entries
 per GS values per pass, shared by all output channels: less per MAC with more channels), the gather of the
 window and the lanes' decode. The int8 goal is not met: the lookups alone take 0.3 per MAC, the tables and
-the gather about 0.2–0.3 more at 64 output channels (less at 128); three lanes of 8-bit values would need
-11-bit lanes with room for a group's sum of 4 × 255. Not done: bit-serial kernels over the k bit planes
+the gather about 0.3 more (fewer at 128 output channels, which share each pass's tables); three lanes of
+8-bit values would need 11-bit lanes with room for a group's sum of 4 × 255. A dense layer (one pixel) has
+no second pixel to fill a lane: 1.14 per MAC. Not done: bit-serial kernels over the k bit planes
 (Σ_i 2^i · popcount passes: about 8 instructions per 32 MACs per plane on M4, so 16 for 2-bit values and 64
 for 8-bit ones, not below these tables) and SIMD (SMLAD needs the weights as 16-bit ±1, 16× their flash).`;
 
