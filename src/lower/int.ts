@@ -17,7 +17,7 @@ const FEED: LayerFeed<IntTensor> = {
   emit(lw, n, v, w, acc) {
     if (v.bits > 8 || v.dtype === 'int16') fail('BNNC_E111', `this layer reads ${v.bits}-bit activations (${v.qmin} … ${v.qmax}); bnnc's binary layers take at most 8 bits`, lw.where(n));
     lw.emit({ name: n.name, op: 'IntConv', domain: 'bnnc', inputs: [v.name, lw.addInit(`${w.weightName}__int8`, tensor('int8', w.shape, w.signs))], outputs: [acc],
-      attrs: { ...w.attrs, pads: w.pads, zero_point: v.zeroPoint, layout: 'NHWC' } });
+      attrs: { ...w.attrs, pads: w.pads, zero_point: v.zeroPoint, layout: 'NHWC', qmin: v.qmin, qmax: v.qmax } });
     const { lo, hi } = intSumRange(w.signs, w.shape[0], v.qmin, v.qmax, v.zeroPoint);
     return { lo, hi, scale: v.scale, divisor: 1 };
   },

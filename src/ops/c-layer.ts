@@ -116,4 +116,6 @@ export interface XnorConvLayer extends CLayer, Geo, ConvTailFields {
 export interface IntConvLayer extends CLayer, Geo, ConvTailFields {
   kind: 'int-conv'; packedW: boolean; rowBits: boolean;
   M: number; CG: number; G: number; MG: number; ZP: number; SC: number; SY: number; SX: number; weights: string; decls: string;
+  /** The input's value range (attributes qmin/qmax, else its dtype's): what the optimized kernels size their sums by. */
+  QMIN: number; QMAX: number;
 }

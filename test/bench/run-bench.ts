@@ -11,6 +11,10 @@ import type { Graph } from '../../src/ir/types.js';
 import { lowerReal, MODELS } from '../backend/helpers.js';
 import { cmsisSection } from './cmsis-doc.js';
 import { ROOT } from '../helpers/resources.js';
+import { intConvNet, intInputs, type IntCase } from '../backend/int-net.js';
+import { buildCModel } from '../../src/backend/c-data.js';
+import { lanePlans } from '../../src/backend/kernels/int-lanes.js';
+import type { IntConvLayer } from '../../src/ops/c-layer.js';
 
 export const TARGETS: (() => Target)[] = [
   () => loadTarget('cortex-m0plus'), () => loadTarget('cortex-m4'), () => loadTarget('cortex-m7'), () => loadTarget('cortex-m55'),
@@ -63,7 +67,71 @@ export function benchDoc(): string {
     const v = got.get(`${model}@${target}`);
     if (v) goals.push(`| ${goal} | ${model} | ${target} | ${f2(v[0])} | ${f2(v[1])} | ${v[0] <= limit ? 'met' : `+${f2(v[0] - limit)} (${f2(v[0] / limit)}×)`} |`);
   }
-  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram, ...cmsisSection(m4)].join('\n') + '\n';
+  return [HEAD, ...rows, '', '## Per layer on the emulated Cortex-M4', ...details, '', TAIL, ...goals, '', RAM, ...ram, ...cmsisSection(m4), '', intLayersDoc()].join('\n') + '\n';
+}
+
+/** The k-bit layers: one bnnc.IntConv over an NHWC int8/uint8 tensor of k-bit values, ±1 weights, int32 sums. */
+export const INT_LAYERS: { name: string; c: IntCase }[] = [
+  { name: '3×3 conv 4×4×32 → 64, pad 1', c: { seed: 31, h: 4, w: 4, c: 32, m: 64, k: 3, s: 1, pad: 1, dtype: 'int8', qmin: -128, qmax: 127, zp: 0 } },
+  { name: '3×3 conv 4×4×32 → 64, pad 1', c: { seed: 32, h: 4, w: 4, c: 32, m: 64, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 255, zp: 0 } },
+  { name: '3×3 conv 3×3×64 → 128, pad 1', c: { seed: 33, h: 3, w: 3, c: 64, m: 128, k: 3, s: 1, pad: 1, dtype: 'int8', qmin: -128, qmax: 127, zp: 0 } },
+  { name: '3×3 conv 4×4×32 → 64, pad 1', c: { seed: 34, h: 4, w: 4, c: 32, m: 64, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 15, zp: 0 } },
+  { name: '3×3 conv 4×4×32 → 64, pad 1', c: { seed: 35, h: 4, w: 4, c: 32, m: 64, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 3, zp: 0 } },
+  { name: '3×3 conv 3×3×64 → 128, pad 1', c: { seed: 36, h: 3, w: 3, c: 64, m: 128, k: 3, s: 1, pad: 1, dtype: 'uint8', qmin: 0, qmax: 3, zp: 0 } },
+  { name: 'dense 512 → 64', c: { seed: 37, h: 1, w: 1, c: 512, m: 64, k: 1, s: 1, pad: 0, dtype: 'int8', qmin: -128, qmax: 127, zp: 0 } },
+];
+
+const bitsOf = (c: IntCase) => Math.ceil(Math.log2(c.qmax - c.qmin + 1));
+
+/** The k-bit layers' section: instructions per MAC per core, optimized / reference, and the two goals on M4. */
+export function intLayersDoc(): string {
+  const targets = TARGETS.map((mk) => mk());
+  const head = `| layer | values (k bits) | MACs | kernel on M4 | ${targets.map((t) => `${t.name} opt / ref`).join(' | ')} | exact |`;
+  const rows = [head, `|---|---|---:|---|${targets.map(() => '---:').join('|')}|---|`];
+  const m4 = new Map<number, number>();
+  INT_LAYERS.forEach(({ name, c }, i) => {
+    const g = intConvNet(c);
+    const input = intInputs(g, c, 4)[3];
+    let exact = true, note = '';
+    const cells = targets.map((t) => {
+      let o: BenchReport, r: BenchReport;
+      try {
+        [o, r] = (['optimized', 'reference'] as const).map((kernels) => bench(g, t, { kernels, input, estimate: false }));
+      } catch (e) {
+        // the core's test image has no room for the layer (Cortex-M0+: 16 KiB of RAM)
+        if (/will not fit in region|overflowed/.test(String(e))) return '— (RAM)';
+        throw e;
+      }
+      exact &&= !!o.exact && !!r.exact;
+      const per = (b: BenchReport) => b.layers[0].instructions / b.layers[0].intMacs;
+      if (t.name === 'cortex-m4') {
+        m4.set(i, per(o));
+        const p = lanePlans(buildCModel(g, t, 'n').layers[0] as never as IntConvLayer, t)[0];
+        note = `${o.layers[0].kernel}: ${p.L} lane${p.L > 1 ? 's' : ''}, groups of ${p.GS}`;
+      }
+      return `${f2(per(o))} / ${f2(per(r))}`;
+    });
+    rows.push(`| ${name} | ${c.dtype} ${c.qmin}..${c.qmax} (${bitsOf(c)}) | ${n0(g.types.get('y')!.shape.reduce((a, b) => a * b, 1) * c.c * c.k * c.k)} | ${note} | ${cells.join(' | ')} | ${exact ? 'yes' : 'NO'} |`);
+  });
+  const goals = ['| goal (Cortex-M4) | layer | measured | gap |', '|---|---|---:|---:|'];
+  INT_LAYERS.forEach(({ name, c }, i) => {
+    const v = m4.get(i)!;
+    if (bitsOf(c) === 8) goals.push(`| int8 activations ≤ 0.5 instructions per MAC | ${name}, ${c.dtype} | ${f2(v)} | ${v <= 0.5 ? 'met' : `+${f2(v - 0.5)} (${f2(v / 0.5)}×)`} |`);
+    if (bitsOf(c) === 2) goals.push(`| 2-bit activations ≤ 18 instructions per 32 MACs | ${name} | ${f2(32 * v)} | ${32 * v <= 18 ? 'met' : `+${f2(32 * v - 18)}`} |`);
+  });
+  return [INT_HEAD, '', ...rows, '', INT_TAIL, '', ...goals].join('\n');
+}
+
+const INT_SECTION = /## k-bit layers[\s\S]*?(?=\n## |\n<!-- tools:begin|$)/;
+
+/** Replaces only the k-bit layers' section of docs/benchmarks.md (BNNC_BENCH_DOCS=int): minutes instead of the whole run. */
+export function writeIntLayersDoc(): string {
+  const path = `${ROOT}docs/benchmarks.md`;
+  const old = readFileSync(path, 'utf8');
+  const section = intLayersDoc();
+  const text = INT_SECTION.test(old) ? old.replace(INT_SECTION, section) : old.replace(/\n<!-- tools:begin/, `\n${section}\n\n<!-- tools:begin`);
+  writeFileSync(path, text);
+  return section;
 }
 
 /** The tool-speed section that `npm run bench:tools` (scripts/bench-tools.mjs) writes between these markers. */
@@ -139,6 +207,26 @@ The gaps and their reasons (the table of figures follows):
   Optimized (IntConvFast: tables of the signed sums of four window values, indexed by the weights' nibbles) it
   takes about 0.9M on M4; the per-layer tables below show it.
 `;
+
+const INT_HEAD = `## k-bit layers: binary weights × integer activations
+
+One \`bnnc.IntConv\` over an NHWC tensor of k-bit values stored as int8/uint8 (the value range, its \`qmin\`/\`qmax\`,
+known at compile time), ±1 weights one bit each, int32 sums out (test/backend/int-net.ts builds the lowered
+graph directly). Instructions per MAC of the layer, optimized (IntConvLanes, src/backend/kernels/int-lanes.ts)
+and reference (IntConv.c.hbs), on one seeded input checked against the interpreter ("exact").`;
+
+const INT_TAIL = `The optimized kernel (docs/targets.md, "k-bit integer layers"): per group of GS = 4, 5 or 6 window values a table
+of the 2^GS signed sums, built per pass by doubling and indexed by the channel's weight bits; the values of L
+output pixels ride in lanes of one 32-bit word (L = 2 for 8-bit values, 3 or 4 for 2-bit ones, 1 for a single
+pixel), so one table load adds GS × L MACs. A group then costs an extract, a load and an add (3 instructions
+on M4: 0.3 per MAC for int8 at GS = 5, L = 2); the rest is the tables (2 instructions per entry, 2^GS entries
+per GS values per pass, shared by all output channels: less per MAC with more channels), the gather of the
+window and the lanes' decode. The int8 goal is not met: the lookups alone take 0.3 per MAC, the tables and
+the gather about 0.3 more (fewer at 128 output channels, which share each pass's tables); three lanes of
+8-bit values would need 11-bit lanes with room for a group's sum of 4 × 255. A dense layer (one pixel) has
+no second pixel to fill a lane: 1.14 per MAC. Not done: bit-serial kernels over the k bit planes
+(Σ_i 2^i · popcount passes: about 8 instructions per 32 MACs per plane on M4, so 16 for 2-bit values and 64
+for 8-bit ones, not below these tables) and SIMD (SMLAD needs the weights as 16-bit ±1, 16× their flash).`;
 
 const RAM = `## Peak RAM against the lifetime lower bound
 

@@ -1,11 +1,12 @@
 // Kernel selection: 'reference' keeps the portable kernels c-data.ts built; 'optimized' rewrites each
-// group-1 binary conv layer (XnorConvFast: binary-conv.ts) and thresholded ±1 IntConv (IntConvFast:
-// int-tables.ts), reading only target.features. docs/targets.md ("Optimized binary kernels") has the summary.
+// group-1 binary conv layer (XnorConvFast: binary-conv.ts), thresholded ±1 IntConv (IntConvFast:
+// int-tables.ts) and unfused ±1 IntConv (IntConvLanes: int-lanes.ts), reading only target.features. docs/targets.md ("Optimized binary kernels") has the summary.
 import { CTYPE_BYTES, type IntConvLayer, type XnorConvLayer } from '../../ops/c-layer.js';
 import type { CModel, Layer } from '../c-data.js';
 import type { Target } from '../target.js';
 import { fastLayer } from './binary-conv.js';
 import type { Rewrite } from './common.js';
+import { intLanesLayer } from './int-lanes.js';
 import { intFastLayer } from './int-tables.js';
 
 export type KernelVariant = 'reference' | 'optimized';
@@ -20,9 +21,11 @@ export function selectKernels(model: CModel, target: Target, variant: KernelVari
   let constBytes = model.constBytes;
   const layers = model.layers.map((l) => {
     let f: Rewrite | undefined;
-    // every group-1 binary conv, alone or fused; an integer conv only when thresholded (fused)
+    // every group-1 binary conv, alone or fused; a group-1 ±1 integer conv thresholded (fused: IntConvFast)
+    // or not (int32 sums: IntConvLanes)
     if (isXnorConv(l) && l.G === 1) f = fastLayer(l, target);
     else if (isIntConv(l) && l.G === 1 && l.thresholds !== undefined) f = intFastLayer(l);
+    else if (isIntConv(l) && l.G === 1 && l.partial === 'IntConv') f = intLanesLayer(l, target);
     if (!f) return l;
     const { drop, add } = f;
     const added = Object.values(add);

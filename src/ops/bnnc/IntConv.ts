@@ -22,11 +22,29 @@ const ATTRS = {
   layout: { kind: 'string', default: 'NCHW' },
   zero_point: { kind: 'int', default: 0 },
   group: { kind: 'int', default: 1 },
+  // the input's value range when it is narrower than its dtype's (a k-bit tensor stored as int8/uint8);
+  // absent: the dtype's range. The optimized kernels size their packed sums by it (kernels/int-lanes.ts).
+  qmin: { kind: 'int' },
+  qmax: { kind: 'int' },
 } as const;
 
 const RANGE: Partial<Record<DType, [number, number]>> = {
   uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1],
 };
+
+/**
+ * The input's value range: the attributes qmin/qmax (a k-bit tensor stored as int8/uint8, values inside the
+ * dtype's range, qmin ≤ qmax), each defaulting to its end of the dtype's range. A value outside it is outside
+ * the op's contract: the interpreter still sums it, an optimized C kernel sized by the range need not.
+ */
+export function valueRange(ctx: OpContext, dtype: DType): [number, number] {
+  const [lo, hi] = RANGE[dtype]!;
+  const qmin = (ctx.node.attrs.qmin as number | undefined) ?? lo, qmax = (ctx.node.attrs.qmax as number | undefined) ?? hi;
+  if (!(Number.isInteger(qmin) && Number.isInteger(qmax) && lo <= qmin && qmin <= qmax && qmax <= hi)) {
+    fail('BNNC_E130', `value range [${qmin}, ${qmax}] is not an integer range inside ${dtype}'s [${lo}, ${hi}]`, where(ctx));
+  }
+  return [qmin, qmax];
+}
 
 /** [N, C, H, W] whatever the layout, and the strides of those four axes in x's data. */
 function dims(x: TensorType, layout: 'NCHW' | 'NHWC'): { nchw: number[]; str: number[] } {
@@ -53,7 +71,7 @@ function geometry(ctx: OpContext, x: TensorType, w: TensorType, wConst?: Tensor)
       where(ctx, ctx.node.inputs[1]));
   }
   // |y| ≤ Σ_{j,t} |w| · max|x − zp|; with the weights unknown, |w| ≤ 128
-  const [lo, hi] = RANGE[x.dtype]!;
+  const [lo, hi] = valueRange(ctx, x.dtype);
   const xMax = Math.max(Math.abs(lo - zp), Math.abs(hi - zp));
   let wAbs = 128 * cg * kh * kw;
   if (wConst) {
@@ -127,6 +145,7 @@ export function intConvCData(c: CDataContext, tail?: ConvTail): IntConvLayer {
     kind: 'int-conv', partial: tail ? tail.partial : 'IntConv', packedW: bits, rowBits,
     comment: `${c.head}\n * integer conv ${kh}x${kw}, ${ch} -> ${m} channels, group ${group}, stride ${w.SH}x${w.SW}${t?.note ?? ''}; ${w.OH * w.OW * m * cg * kh * kw} MACs; ${bits ? '+-1 weights, 1 bit each (bit 1 = -1)' : 'int8 weights'}`,
     ...w, M: m, CG: cg, G: group, MG: m / group, ZP: (n.attrs.zero_point as number | undefined) ?? 0,
+    QMIN: (n.attrs.qmin as number | undefined) ?? RANGE[c.type(n.inputs[0]).dtype]![0], QMAX: (n.attrs.qmax as number | undefined) ?? RANGE[c.type(n.inputs[0]).dtype]![1],
     SC: str[0], SY: str[1], SX: str[2], weights,
     decls: `int32_t oh, ow, q, b, m, j, kh, kw, s;\n    const int32_t c0 = 0;`,
     ...t?.fields,
