@@ -66,11 +66,24 @@ function multiThresholdCData(c: CDataContext): CLayer {
   const [, h, wd, ch] = c.type(n.inputs[0]).shape;
   const t = c.init(n.inputs[1]);
   const nl = t.shape[1];
+  const dirs = c.init(n.inputs[2]).data;
+  // sorted thresholds (ascending on increasing channels, descending on decreasing ones; the lowering's are)
+  // let the C find the count by binary search; any other table keeps the plain count, same result
+  let sorted = true;
+  for (let ci = 0; ci < ch && sorted; ci++) {
+    for (let l = 1; l < nl && sorted; l++) {
+      const prev = t.data[ci * nl + l - 1], cur = t.data[ci * nl + l];
+      sorted = dirs[ci] === 1 ? prev <= cur : prev >= cur;
+    }
+  }
+  const S = 2 ** Math.floor(Math.log2(nl));
+  const search = sorted && nl > 4;
   return {
+    search, S, STEPS: Math.log2(S) + 1, BOUND: 2 * S - 1 <= nl ? '' : `l + s <= ${nl} && `,
     partial: 'MultiThreshold',
     comment: `${c.head}\n * ${nl + 1} levels from ${nl} thresholds per channel, ${ch} channels, ${h}x${wd} pixels`,
     P: h * wd, C: ch, L: nl, QMIN: (n.attrs.qmin as number | undefined) ?? 0, yt: c.ctype(n.outputs[0]),
     thresholds: c.array('thresholds', 'int32_t', t.data, 10),
-    dirs: c.array('dirs', 'int8_t', c.init(n.inputs[2]).data, 16),
+    dirs: c.array('dirs', 'int8_t', dirs, 16),
   };
 }
