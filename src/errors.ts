@@ -65,6 +65,7 @@ export const DIAGNOSTICS = {
   BNNC_E150: 'the class names do not match the model\'s classes',
   BNNC_E151: 'invalid class names file',
   BNNC_E152: 'invalid class names in the model\'s metadata',
+  BNNC_E160: 'an op the lowering would leave in float',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

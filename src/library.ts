@@ -51,9 +51,12 @@ export interface BenchOptions extends CompileOptions {
   readonly reserve?: Reserve;
 }
 
-/** The nodes of the float graph with shapes, parameter counts and which weights and activations are binary. */
-export function inspect(model: ModelSource, opts: LoadOptions = {}): InspectReport {
-  return inspectGraph(loadModel(model, opts));
+/**
+ * The nodes of the float graph with shapes, parameter counts and which weights and activations are binary,
+ * and the first node the lowering refuses (if any).
+ */
+export function inspect(model: ModelSource, opts: LoadOptions & LowerOptions = {}): InspectReport {
+  return inspectGraph(loadModel(model, opts), opts);
 }
 
 /** The float and the lowered model on the same inputs: agreement, accuracies, identical bits per layer. */

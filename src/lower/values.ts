@@ -86,6 +86,8 @@ export interface IntTensor {
 export interface FloatTail {
   readonly kind: 'float';
   readonly name: string;
+  /** The node that first read a binary layer's float output (where the float tail began), when not this one. */
+  readonly tailFrom?: { readonly node: string; readonly op: string };
 }
 
 export type Value = RawInput | Accumulator | PackedBits | IntTensor | FloatTail;

@@ -1,0 +1,54 @@
+// The float tail: the float ops after the last binary layer's epilogue, which the lowering copies as they
+// are. The back ends run only a few there (ArgMax, TopK, Softmax, LogSoftmax, reshapes), so the lowering
+// refuses any other one itself (BNNC_E160), naming where the float tail began and the binary layers it
+// would leave in float: `check` lowers what `compile` lowers and refuses what it refuses.
+import { classifyWeight, weightChannelAxis } from '../analyze/binary.js';
+import { fail } from '../errors.js';
+import type { Node } from '../ir/types.js';
+import { lookupOp } from '../ops/index.js';
+import { isShapeOnly } from './chain.js';
+import type { Lowering } from './context.js';
+
+/** True when the back ends run `n` on float values (a C data hook, or a ts kernel that portable-math turns into C). */
+export function runsInTail(n: Node): boolean {
+  if (isShapeOnly(n)) return true;
+  const def = lookupOp(n.domain, n.op);
+  return def?.cData !== undefined || def?.ts !== undefined;
+}
+
+/** A Conv, Gemm or MatMul whose constant weights are ±1 or ±α per filter. */
+export function isBinaryLayer(lw: Lowering, n: Node): boolean {
+  if (n.domain !== '' || !['Conv', 'Gemm', 'MatMul'].includes(n.op)) return false;
+  const w = lw.konst(n.inputs[1]);
+  const axis = w ? weightChannelAxis(n, w) : undefined;
+  return w !== undefined && axis !== undefined && classifyWeight(w, axis).kind !== 'other';
+}
+
+/** Binary layers of the float graph that read (directly or not) an output of `n`. */
+function layersAfter(lw: Lowering, n: Node): string[] {
+  const reached = new Set(n.outputs);
+  const layers: string[] = [];
+  for (const m of lw.g.nodes) {
+    if (!m.inputs.some((s) => reached.has(s))) continue;
+    for (const o of m.outputs) reached.add(o);
+    if (isBinaryLayer(lw, m)) layers.push(m.name);
+  }
+  return layers;
+}
+
+/**
+ * Refuses a float-tail node the back ends cannot run (BNNC_E160). `from`: the node where the float tail
+ * began (the first to read a binary layer's float output), when it is not `n` itself.
+ */
+export function checkTailOp(lw: Lowering, n: Node, from: { node: string; op: string } | undefined): void {
+  if (runsInTail(n)) return;
+  const where = lw.where(n);
+  const then = 'after a layer\'s sum come only its per-channel ops (batch norm, bias, scaling) and a sign, or a max-pool before the sign; after the last layer\'s, ArgMax, TopK, Softmax, LogSoftmax and reshapes';
+  if (from) {
+    const what = isBinaryLayer(lw, n) ? `binary layer '${n.name}' would stay in float` : `${n.op} would run in float`;
+    fail('BNNC_E160', `${what}: the binary layers end at '${from.node}' (${from.op}), which reads a layer's output in float; ${then}`, where);
+  }
+  const later = layersAfter(lw, n);
+  const stay = later.length ? `; the binary layer${later.length > 1 ? 's' : ''} ${later.slice(0, 4).map((s) => `'${s}'`).join(', ')}${later.length > 4 ? ', …' : ''} after it would stay in float` : '';
+  fail('BNNC_E160', `${n.op} reads a layer's sum before its sign (in float), which the back ends cannot run${stay}; ${then}`, where);
+}
