@@ -66,6 +66,7 @@ export const DIAGNOSTICS = {
   BNNC_E151: 'invalid class names file',
   BNNC_E152: 'invalid class names in the model\'s metadata',
   BNNC_E160: 'an op the lowering would leave in float',
+  BNNC_E161: 'an activation that is not two-level',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

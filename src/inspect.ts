@@ -96,7 +96,7 @@ export function formatInspect(r: InspectReport): string {
   const rows = r.nodes.map((n) => [
     String(n.index), n.name, n.domain ? `${n.domain}.${n.op}` : n.op, `${n.outputType}${shapeText(n.outputShape)}`, String(n.params),
     [n.binaryWeights === 'bipolar' ? 'weights ±1' : n.binaryWeights === 'scaled-bipolar' ? 'weights ±α' : '',
-      n.binaryActivation ? `activation ±1 (${n.binaryActivation})` : '', n.refused ? `<- ${n.refused.code}` : ''].filter(Boolean).join(', '),
+      n.binaryActivation ? `activation ${/0\/1|two-level/.test(n.binaryActivation) ? 'two-level' : '±1'} (${n.binaryActivation})` : '', n.refused ? `<- ${n.refused.code}` : ''].filter(Boolean).join(', '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

@@ -8,6 +8,7 @@ import type { Graph, InputQuant, Node } from '../ir/types.js';
 import { type Chain, deriveThresholds, isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
 import { intSumRange, layerRule } from './layer.js';
+import { bitLevels, levelAttrs } from './levels.js';
 import { continueChain } from './steps.js';
 import type { KindRules, LayerFeed, RawInput } from './values.js';
 
@@ -84,8 +85,8 @@ function binarize(lw: Lowering, n: Node, val: RawInput): void {
   const t = new Int32Array(C).fill(th.t[0] + q.zeroPoint);
   const k = new Int8Array(C).fill(th.kind[0]);
   const bits = lw.fresh(`${out}__bits`);
-  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [inName, lw.addInit(`${out}__t`, tensor('int32', [C], t)), lw.addInit(`${out}__k`, tensor('int8', [C], k))], outputs: [bits], attrs: { layout: shape.length === 4 ? 'NCHW' : 'NHWC' } });
-  lw.set(out, { kind: 'bits', name: bits, C, H, W, flat: false });
+  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [inName, lw.addInit(`${out}__t`, tensor('int32', [C], t)), lw.addInit(`${out}__k`, tensor('int8', [C], k))], outputs: [bits], attrs: { layout: shape.length === 4 ? 'NCHW' : 'NHWC', ...levelAttrs(th.levels) } });
+  lw.set(out, { kind: 'bits', name: bits, C, H, W, flat: false, ...bitLevels(th.levels) });
 }
 
 const chainStep = (lw: Lowering, n: Node, slot: number, v: RawInput): void => {

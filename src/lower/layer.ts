@@ -72,6 +72,9 @@ function lowerLayer<V extends Value>(lw: Lowering, n: Node, val: V, feed: LayerF
   const layerAttrs = { group: attrs.group, kernel_shape: attrs.kernel, strides: attrs.strides, dilations: attrs.dilations };
   const out = feed.emit(lw, n, val, { shape: wm.shape, signs, weightName: n.inputs[1], attrs: layerAttrs, pads: attrs.pads, geometry: geom }, accName);
   const scale = alphas.map((a) => a * alpha).map((s) => s * out.scale);
+  // the input's levels add a constant per filter (levels.ts), before the layer's own bias, rounded once
+  const off = out.offset;
+  if (off) bias = Float32Array.from({ length: M }, (_, m) => Math.fround(alphas[m] * alpha * off[m] + (bias ? beta * lw.konst(biasName!)!.data[sizeOf(lw.konst(biasName!)!.shape) === 1 ? 0 : m] : 0)));
   const outShape = lw.shape(n.outputs[0]);
   const [H, W] = outShape.length === 4 ? [outShape[2], outShape[3]] : [1, 1];
   const chain: Chain = { scale, divisor: out.divisor === 1 ? undefined : out.divisor, bias, steps: [], channels: M };

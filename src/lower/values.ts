@@ -16,6 +16,7 @@ import type { Node } from '../ir/types.js';
 import type { Chain, Step } from './chain.js';
 import { isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
+import type { Levels } from './levels.js';
 
 /** The raw integer input (q), with the float ops applied to it so far (shape-only, scaling, a sign). */
 export interface RawInput {
@@ -51,7 +52,10 @@ export interface PackedBits {
   readonly H: number;
   readonly W: number;
   readonly flat: boolean;
+  /** `value`: the packed value (±1, or 0: nothing) the padding taps take (levels.ts padBit). */
   readonly pad?: { readonly pads: readonly number[]; readonly value: number };
+  /** The two values the bits stand for (levels.ts; bit +1 = the higher); absent: −1 and +1. */
+  readonly levels?: Levels;
 }
 
 /**
@@ -141,6 +145,8 @@ export interface LayerOut {
   /** Factor on the weights' scale (an input scale), and a divisor (1/255 as a division), for the chain. */
   readonly scale: number;
   readonly divisor: number;
+  /** Per output channel, a constant the float layer adds to scale·acc, in units of the weights' scale (levels.ts). */
+  readonly offset?: Float64Array;
 }
 
 /** A kind that can be the data input of a binary layer (Conv, Gemm, MatMul). */
