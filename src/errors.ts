@@ -67,6 +67,7 @@ export const DIAGNOSTICS = {
   BNNC_E152: 'invalid class names in the model\'s metadata',
   BNNC_E160: 'an op the lowering would leave in float',
   BNNC_E161: 'an activation that is not two-level',
+  BNNC_E162: 'input thresholds that vary within a channel',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -40,7 +40,9 @@ export interface Chain {
   readonly channels: number;
   /**
    * For a chain on the raw input: the float input's shape. The probe then fills whole tensors (one per
-   * probe row) and the chain must treat every element alike (checked), so one threshold serves them all.
+   * probe row), each of the `channels` consecutive blocks of its elements (NCHW order: the input's
+   * channels, or single elements) with its channel's value, and the chain must treat the elements of a
+   * block alike (checked), so one threshold serves each block.
    */
   readonly wholeTensor?: readonly number[];
 }
@@ -67,9 +69,9 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
     return x;
   });
   const whole = chain.wholeTensor;
-  const per = whole ? sizeOf(whole.slice(1)) : 1;
+  const per = whole ? sizeOf(whole.slice(1)) / C : 1;
   let v: Tensor = whole
-    ? tensor(dt, [rows, ...whole.slice(1)], Array.from({ length: rows * per }, (_, i) => start[Math.floor(i / per)]))
+    ? tensor(dt, [rows, ...whole.slice(1)], Array.from({ length: rows * C * per }, (_, i) => start[Math.floor(i / per)]))
     : tensor(dt, [rows, C], start);
   for (const { node, slot } of chain.steps) {
     const inShape = g.types.get(node.inputs[slot])!.shape;
@@ -89,13 +91,14 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
     if (out.dtype === 'bool') v = { dtype: dt, shape: out.shape, data: exact ? Float64Array.from(out.data) : Float32Array.from(out.data) };
   }
   if (whole) {
-    const out = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) {
+    bug(sizeOf(v.shape) === rows * C * per, 'chain changed the number of values');
+    const out = new Float64Array(rows * C);
+    for (let r = 0; r < rows * C; r++) {
       out[r] = v.data[r * per];
       for (let i = 1; i < per; i++) {
         const x = v.data[r * per + i];
         if (x !== out[r] && !(Number.isNaN(x) && Number.isNaN(out[r]))) {
-          fail('BNNC_E031', 'the ops on the raw input treat its elements differently (per-element scales or thresholds); bnnc binarizes the input with one threshold', { node: chain.steps[chain.steps.length - 1]?.node.name });
+          fail('BNNC_E162', 'the ops on the raw input treat the elements of one channel differently (per-position scales or thresholds); bnnc thresholds the raw input per channel, or per element where it is flattened before a dense layer', { node: chain.steps[chain.steps.length - 1]?.node.name });
         }
       }
     }

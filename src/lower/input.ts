@@ -1,7 +1,7 @@
 // The raw integer input q: how it maps to the float input (declared, or the model's own 8-bit input Quant),
 // the float ops it may pass (shape-only ops, an exact Cast, scaling ending in a sign), and the two things
 // it feeds: a first binary layer (bnnc.IntConv over the integers) or a binarization of the input itself
-// (bnnc.Threshold on q, one threshold for every element).
+// (bnnc.Threshold on q, a threshold per channel, or per element before a dense layer).
 import { fail } from '../errors.js';
 import { sizeOf, tensor } from '../ir/tensor.js';
 import type { Graph, InputQuant, Node } from '../ir/types.js';
@@ -70,22 +70,31 @@ const FEED: LayerFeed<RawInput> = {
   },
 };
 
-/** A binarized raw input: thresholds on the integers q, per element (all channels alike). */
+/**
+ * A binarized raw input: thresholds on the integers q, one per channel of the input (axis 1), or one per
+ * element where the binarized tensor is flattened (a dense layer reads it: tabular and sensor features,
+ * each with its own batch norm or offset). The chain is replayed on whole input tensors (chain.ts).
+ */
 function binarize(lw: Lowering, n: Node, val: RawInput): void {
   const out = n.outputs[0];
   const shape = lw.shape(out);
   const q = lw.rawQuant();
   const [qmin, qmax] = q.dtype === 'uint8' ? [0, 255] : [-128, 127];
-  const chain: Chain = { scale: Float64Array.of(q.scale), divisor: q.divisor === 1 ? undefined : q.divisor, steps: val.steps, channels: 1, wholeTensor: lw.g.inputs[0].type.shape };
-  const th = deriveThresholds(lw.g, chain, [qmin - q.zeroPoint], [qmax - q.zeroPoint], { node: n.name });
+  const whole = lw.g.inputs[0].type.shape;
+  const image = shape.length === 4;
+  const groups = image ? (whole.length >= 2 ? whole[1] : 1) : sizeOf(whole.slice(1));
   const C = shape.length >= 2 ? shape[1] : 1;
-  const [H, W] = shape.length === 4 ? [shape[2], shape[3]] : [1, 1];
-  const layoutShape = shape.length === 4 ? [shape[0], C, H, W] : [shape[0], 1, 1, C];
+  if (image ? C !== groups : sizeOf(shape.slice(1)) !== groups) {
+    fail('BNNC_E031', `the binarized input ${shape.join('×')} does not keep the input's ${image ? 'channels' : 'elements'} (${groups}); bnnc binarizes the raw input in its own layout`, lw.where(n));
+  }
+  const chain: Chain = { scale: new Float64Array(groups).fill(q.scale), divisor: q.divisor === 1 ? undefined : q.divisor, steps: val.steps, channels: groups, wholeTensor: whole };
+  const th = deriveThresholds(lw.g, chain, new Array<number>(groups).fill(qmin - q.zeroPoint), new Array<number>(groups).fill(qmax - q.zeroPoint), { node: n.name });
+  const [H, W] = image ? [shape[2], shape[3]] : [1, 1];
+  const layoutShape = image ? [shape[0], C, H, W] : [shape[0], 1, 1, C];
   const inName = reshapeInput(lw, val, layoutShape, n);
-  const t = new Int32Array(C).fill(th.t[0] + q.zeroPoint);
-  const k = new Int8Array(C).fill(th.kind[0]);
+  const t = Int32Array.from(th.t, (x) => x + q.zeroPoint);
   const bits = lw.fresh(`${out}__bits`);
-  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [inName, lw.addInit(`${out}__t`, tensor('int32', [C], t)), lw.addInit(`${out}__k`, tensor('int8', [C], k))], outputs: [bits], attrs: { layout: shape.length === 4 ? 'NCHW' : 'NHWC', ...levelAttrs(th.levels) } });
+  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [inName, lw.addInit(`${out}__t`, tensor('int32', [C], t)), lw.addInit(`${out}__k`, tensor('int8', [C], th.kind))], outputs: [bits], attrs: { layout: image ? 'NCHW' : 'NHWC', ...levelAttrs(th.levels) } });
   lw.set(out, { kind: 'bits', name: bits, C, H, W, flat: false, ...bitLevels(th.levels) });
 }
 
