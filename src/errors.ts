@@ -68,6 +68,7 @@ export const DIAGNOSTICS = {
   BNNC_E160: 'an op the lowering would leave in float',
   BNNC_E161: 'an activation that is not two-level',
   BNNC_E162: 'input thresholds that vary within a channel',
+  BNNC_E163: 'input arithmetic that cannot be folded',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

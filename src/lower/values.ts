@@ -12,7 +12,7 @@
 // recognizes a two-level activation (steps.ts), and the chain's kind binarizes it into packed bits; a
 // multi-level quantizer ends it into a k-bit kind (thresholds per level, quantizer.ts) once something
 // reads integers.
-import type { Node } from '../ir/types.js';
+import type { InputQuant, Node } from '../ir/types.js';
 import type { Chain, Step } from './chain.js';
 import { isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
@@ -24,6 +24,8 @@ export interface RawInput {
   readonly name: string;
   readonly steps: readonly Step[];
   readonly floatShape: readonly number[];
+  /** After the model's own input Quant: what the raw integers stand for there, (q − zero point)·scale. */
+  readonly quant?: InputQuant;
 }
 
 /**
