@@ -69,6 +69,7 @@ export const DIAGNOSTICS = {
   BNNC_E161: 'an activation that is not two-level',
   BNNC_E162: 'input thresholds that vary within a channel',
   BNNC_E163: 'input arithmetic that cannot be folded',
+  BNNC_E164: "XNOR-Net's per-pixel input scaling K",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -1,7 +1,8 @@
 // The float tail: the float ops after the last binary layer's epilogue, which the lowering copies as they
-// are. The back ends run only a few there (ArgMax, TopK, Softmax, LogSoftmax, reshapes), so the lowering
-// refuses any other one itself (BNNC_E160), naming where the float tail began and the binary layers it
-// would leave in float: `check` lowers what `compile` lowers and refuses what it refuses.
+// are. The back ends run only a few there (ArgMax, TopK, Softmax, LogSoftmax, Sigmoid, reshapes), so the
+// lowering refuses any other one itself (BNNC_E160), naming where the float tail began and the binary
+// layers it would leave in float: `check` lowers what `compile` lowers and refuses what it refuses.
+// XNOR-Net's K scaling, which starts with such an op, gets its own diagnostic (BNNC_E164).
 import { classifyWeight, weightChannelAxis } from '../analyze/binary.js';
 import { fail } from '../errors.js';
 import type { Node } from '../ir/types.js';
@@ -43,12 +44,38 @@ function layersAfter(lw: Lowering, n: Node): string[] {
 export function checkTailOp(lw: Lowering, n: Node, from: { node: string; op: string } | undefined): void {
   if (runsInTail(n)) return;
   const where = lw.where(n);
-  const then = 'after a layer\'s sum come only its per-channel ops (batch norm, bias, scaling) and a sign, or a max-pool before the sign; after the last layer\'s, ArgMax, TopK, Softmax, LogSoftmax and reshapes';
+  const then = 'after a layer\'s sum come only its per-channel ops (batch norm, bias, scaling) and a sign, or a max-pool before the sign; after the last layer\'s, ArgMax, TopK, Softmax, LogSoftmax, Sigmoid and reshapes';
   if (from) {
     const what = isBinaryLayer(lw, n) ? `binary layer '${n.name}' would stay in float` : `${n.op} would run in float`;
     fail('BNNC_E160', `${what}: the binary layers end at '${from.node}' (${from.op}), which reads a layer's output in float; ${then}`, where);
   }
+  const k = xnorNetK(lw, n);
+  if (k) {
+    fail('BNNC_E164', `XNOR-Net's input scaling K: '${n.name}' (Abs) → mean over channels '${k.mean}' → box filter '${k.box}' → '${k.mul}' (${k.op}) scales a binary layer's sum per pixel. bnnc would need per-pixel integer scales of that sum (K quantized per pixel, thresholds compared with acc·K), which it does not have yet; export without K (per-channel α alone, as XNOR-Net++ and Bi-Real Net do) to compile this model`, lw.where(n));
+  }
   const later = layersAfter(lw, n);
   const stay = later.length ? `; the binary layer${later.length > 1 ? 's' : ''} ${later.slice(0, 4).map((s) => `'${s}'`).join(', ')}${later.length > 4 ? ', …' : ''} after it would stay in float` : '';
   fail('BNNC_E160', `${n.op} reads a layer's sum before its sign (in float), which the back ends cannot run${stay}; ${then}`, where);
+}
+
+/**
+ * XNOR-Net's K: Abs of a layer's sum → mean over the channel axis (ReduceMean, or a 1-output 1×1 Conv of
+ * equal weights) → a k×k box filter (Conv or AveragePool) → a Mul with another tensor. The nodes, if `abs`
+ * starts one.
+ */
+function xnorNetK(lw: Lowering, abs: Node): { mean: string; box: string; mul: string; op: string } | undefined {
+  if (abs.domain !== '' || abs.op !== 'Abs') return undefined;
+  const only = (t: string) => {
+    const users = lw.consumers.get(t) ?? [];
+    return users.length === 1 ? users[0] : undefined;
+  };
+  const mean = only(abs.outputs[0]);
+  const axes = mean?.attrs.axes as number[] | undefined;
+  const overChannels = mean && mean.domain === '' && ((mean.op === 'ReduceMean' && (axes === undefined || axes.includes(1))) || mean.op === 'Conv');
+  if (!mean || !overChannels) return undefined;
+  const box = only(mean.outputs[0]);
+  if (!box || box.domain !== '' || !['Conv', 'AveragePool'].includes(box.op)) return undefined;
+  const mul = only(box.outputs[0]);
+  if (!mul || mul.domain !== '' || mul.op !== 'Mul') return undefined;
+  return { mean: mean.name, box: box.name, mul: mul.name, op: mul.op };
 }

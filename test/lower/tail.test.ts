@@ -1,7 +1,8 @@
 // check/compile parity (issue #13 item 4): a node reading a layer's sum before its sign (XNOR-Net's Abs for
 // its K scaling, a Pad) used to end the binary layers silently, so every later layer stayed in float: check
-// reported full agreement with a model compile refused. The lowering refuses it itself (BNNC_E160), naming
-// the node and the layers that would stay in float; check, compile and inspect all meet that one error.
+// reported full agreement with a model compile refused. The lowering refuses it itself (BNNC_E160, naming
+// the node and the layers that would stay in float; K itself is BNNC_E164); check, compile and inspect all
+// meet that one error.
 import { describe, expect, it } from 'vitest';
 import { compile, lowerModel } from '../../src/compile.js';
 import { CompileError } from '../../src/errors.js';
@@ -23,37 +24,43 @@ function errorOf(f: () => unknown): CompileError {
  * XNOR-Net's input scaling around a binary conv: y = (sign(I) ⊛ W) · K, K = box_k×k(mean_c |I|), where I
  * is the first layer's batch-normalized sum; then batch norm, sign, a dense classifier.
  */
-function xnorK(seed = 901): { net: Net; abs: string; conv2: string; dense: string } {
+function xnorK(seed = 901): { net: Net; abs: string } {
   const net = new Net(seed, { dtype: 'float32', shape: [1, 2, 8, 8] }).conv(8, { pads: [1, 1, 1, 1] }).bn();
   const I = net.x;
   net.sign().conv(8, { pads: [1, 1, 1, 1] });
-  const conv2 = net.nodes.at(-1)!.name!;
   const B = net.x;
   const abs = net.node('Abs', [I], undefined, { name: 'k_abs' })[0];
   net.node('ReduceMean', [abs], { axes: [1], keepdims: 1 });
   net.node('Conv', [net.x, net.f32('box', [1, 1, 3, 3], new Array<number>(9).fill(1 / 9))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   net.node('Mul', [B, net.x]);
-  net.bn().sign().flatten().dense(3);
-  const dense = net.nodes.at(-1)!.name!;
-  net.output();
-  return { net, abs: 'k_abs', conv2, dense };
+  net.bn().sign().flatten().dense(3).output();
+  return { net, abs: 'k_abs' };
 }
 
 describe('a node that reads a layer sum before its sign: BNNC_E160 from the lowering itself', () => {
-  it('XNOR-Net K: refused at the Abs, naming the binary layers that would stay in float', () => {
-    const { net, abs, dense } = xnorK();
+  it('XNOR-Net K: refused at the Abs as K (BNNC_E164), naming its four nodes and what bnnc would need', () => {
+    const { net, abs } = xnorK();
     const float = net.float();
     const e = errorOf(() => lowerModel(float, { inputQuant: Q256 }));
-    expect([e.code, e.where.node]).toEqual(['BNNC_E160', abs]);
-    expect(e.detail).toContain(`'${dense}'`);
-    expect(e.detail).toMatch(/would stay in float/);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E164', abs]);
+    expect(e.detail).toMatch(/'k_abs' \(Abs\) → mean over channels 'ReduceMean_\d+' → box filter 'Conv_\d+' → 'Mul_\d+'/);
+    expect(e.detail).toMatch(/per-pixel integer scales/);
   });
 
-  it('check refuses it with the same error as compile (once it reported 100 % with no binary layer)', () => {
+  it('an Abs of a layer sum that is not K (then a dense layer): BNNC_E160, naming the layers that would stay in float', () => {
+    const net = new Net(906, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn().unary('Abs').flatten().dense(4);
+    const dense = net.nodes.at(-1)!.name!;
+    net.output();
+    const e = errorOf(() => lowerModel(net.float(), { inputQuant: Q256 }));
+    expect(e.code).toBe('BNNC_E160');
+    expect(e.detail).toContain(`binary layer '${dense}' after it would stay in float`);
+  });
+
+  it('check refuses K with the same error as compile (once it reported 100 % with no binary layer)', () => {
     const bytes = xnorK().net.bytes();
     const viaCheck = errorOf(() => check(bytes, { inputQuant: Q256, random: 5 }));
     const viaCompile = errorOf(() => compile(bytes, 'host', { inputQuant: Q256 }));
-    expect([viaCheck.code, viaCheck.where.node]).toEqual(['BNNC_E160', 'k_abs']);
+    expect([viaCheck.code, viaCheck.where.node]).toEqual(['BNNC_E164', 'k_abs']);
     expect([viaCompile.code, viaCompile.where.node, viaCompile.detail]).toEqual([viaCheck.code, viaCheck.where.node, viaCheck.detail]);
   });
 
@@ -62,10 +69,10 @@ describe('a node that reads a layer sum before its sign: BNNC_E160 from the lowe
     const r = inspectGraph(float, { inputQuant: Q256 });
     expect(r.lowering.ok).toBe(false);
     const marked = r.nodes.filter((n) => n.refused);
-    expect(marked.map((n) => [n.name, n.refused!.code])).toEqual([['k_abs', 'BNNC_E160']]);
+    expect(marked.map((n) => [n.name, n.refused!.code])).toEqual([['k_abs', 'BNNC_E164']]);
     const text = formatInspect(r);
-    expect(text).toMatch(/k_abs .*<- BNNC_E160/);
-    expect(text).toMatch(/lowering refused: BNNC_E160.*node 'k_abs' \(Abs\)/);
+    expect(text).toMatch(/k_abs .*<- BNNC_E164/);
+    expect(text).toMatch(/lowering refused: BNNC_E164.*node 'k_abs' \(Abs\)/);
   });
 
   it('inspect of a model the lowering takes says so (with the scale it assumed for a float input)', () => {
