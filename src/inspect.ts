@@ -1,8 +1,7 @@
 // `bnnc inspect`: the nodes of the loaded (folded) graph in order, with output shape, parameter count and
-// which weights and activations are binary, and whether the lowering (the one compile and check run) takes
-// the model: if not, the node it refuses is marked with the error's code and reason. The first thing a user
-// runs on a new model.
-import { lowerModel, type LowerOptions } from './compile.js';
+// which weights and activations are binary, and whether the lowering (compile.ts's, which compile and check
+// run; the caller passes it in) takes the model: if not, the node it refuses is marked with the error's code
+// and reason. The first thing a user runs on a new model.
 import { CompileError, type DiagnosticCode } from './errors.js';
 import { shapeText, sizeOf } from './ir/tensor.js';
 import type { Graph, InputQuant } from './ir/types.js';
@@ -37,18 +36,22 @@ export interface InspectReport {
   nodes: InspectRow[];
   totalParams: number;
   binaryLayers: number;
-  lowering: LoweringVerdict;
+  /** Whether the lowering takes the model (absent when not asked). */
+  lowering?: LoweringVerdict;
 }
 
 /** A stand-in input quantization for a float input without one: which node fails hardly depends on it. */
 const ASSUMED: InputQuant = { dtype: 'uint8', scale: 1, divisor: 255, zeroPoint: 0 };
 
-/** Lowers `g` as compile does; a CompileError becomes the verdict (anything else is a bug and thrown). */
-function lowering(g: Graph, opts: LowerOptions): LoweringVerdict {
+/**
+ * The verdict of `lower` (compile.ts's lowerModel, which the caller passes: inspect sits below the driver)
+ * on `g`, given the declared input quantization or a stand-in; a CompileError becomes the verdict.
+ */
+export function loweringVerdict(g: Graph, lower: (inputQuant: InputQuant | undefined) => unknown, declared?: InputQuant): LoweringVerdict {
   const integer = g.inputs.length === 1 && (g.inputs[0].type.dtype === 'uint8' || g.inputs[0].type.dtype === 'int8');
-  const source = opts.inputQuant ? 'declared' : integer ? 'integer input' : modelInputQuant(g) ? 'model' : 'assumed 1/255';
+  const source = declared ? 'declared' : integer ? 'integer input' : modelInputQuant(g) ? 'model' : 'assumed 1/255';
   try {
-    lowerModel(g, { ...opts, inputQuant: opts.inputQuant ?? (source === 'assumed 1/255' ? ASSUMED : undefined) });
+    lower(declared ?? (source === 'assumed 1/255' ? ASSUMED : undefined));
     return { ok: true, inputQuant: source };
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
@@ -56,8 +59,8 @@ function lowering(g: Graph, opts: LowerOptions): LoweringVerdict {
   }
 }
 
-export function inspectGraph(g: Graph, opts: LowerOptions = {}): InspectReport {
-  const verdict = lowering(g, opts);
+/** The report of `g`; with the lowering's verdict (loweringVerdict), the node it refuses is marked. */
+export function inspectGraph(g: Graph, verdict?: LoweringVerdict): InspectReport {
   const nodes = g.nodes.map((n, index): InspectRow => {
     const out = g.types.get(n.outputs[0])!;
     let params = 0;
@@ -75,7 +78,7 @@ export function inspectGraph(g: Graph, opts: LowerOptions = {}): InspectReport {
     return {
       index, name: n.name, op: n.op, domain: n.domain, inputs: [...n.inputs], outputShape: [...out.shape], outputType: out.dtype,
       params, binaryWeights, binaryActivation: binaryActivationForm(g, n),
-      ...(!verdict.ok && verdict.node === n.name ? { refused: { code: verdict.code, detail: verdict.detail } } : {}),
+      ...(verdict && !verdict.ok && verdict.node === n.name ? { refused: { code: verdict.code, detail: verdict.detail } } : {}),
     };
   });
   const vi = (name: string) => ({ name, dtype: g.types.get(name)!.dtype, shape: [...g.types.get(name)!.shape] });
@@ -87,7 +90,7 @@ export function inspectGraph(g: Graph, opts: LowerOptions = {}): InspectReport {
     nodes,
     totalParams: nodes.reduce((a, r) => a + r.params, 0),
     binaryLayers: nodes.filter((r) => r.binaryWeights).length,
-    lowering: verdict,
+    ...(verdict ? { lowering: verdict } : {}),
   };
 }
 
@@ -109,8 +112,8 @@ export function formatInspect(r: InspectReport): string {
     ...rows.map(line),
     '',
     `${r.nodes.length} nodes, ${r.totalParams} parameters, ${r.binaryLayers} layers with binary weights`,
-    r.lowering.ok
-      ? `lowering: every node taken${r.lowering.inputQuant === 'assumed 1/255' ? ' (input scale assumed 1/255; give --input-scale)' : ''}`
-      : `lowering refused: ${r.lowering.message}`,
+    ...(!r.lowering ? [] : r.lowering.ok
+      ? [`lowering: every node taken${r.lowering.inputQuant === 'assumed 1/255' ? ' (input scale assumed 1/255; give --input-scale)' : ''}`]
+      : [`lowering refused: ${r.lowering.message}`]),
   ].join('\n') + '\n';
 }

@@ -68,7 +68,7 @@ export interface ReportParts {
 }
 
 export function reportFigures(p: ReportParts): ReportFigures {
-  const inspect = inspectGraph(p.float, { inputQuant: p.lowered.inputQuant });
+  const inspect = inspectGraph(p.float);
   const model = selectKernels(buildCModel(p.lowered, p.target, p.prefix ?? 'bnn_model'), p.target, p.kernels);
   const lnodes = p.lowered.nodes;
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, lowerModel } from '../../src/compile.js';
 import { CompileError } from '../../src/errors.js';
 import { formatInspect, inspectGraph } from '../../src/inspect.js';
-import { check } from '../../src/library.js';
+import { check, inspect } from '../../src/library.js';
 import { lowerAndCheck, loweredOps, Net, Q256 } from './net.js';
 
 function errorOf(f: () => unknown): CompileError {
@@ -65,9 +65,8 @@ describe('a node that reads a layer sum before its sign: BNNC_E160 from the lowe
   });
 
   it('inspect marks the Abs with the code and says the lowering refused, naming the node', () => {
-    const float = xnorK().net.float();
-    const r = inspectGraph(float, { inputQuant: Q256 });
-    expect(r.lowering.ok).toBe(false);
+    const r = inspect(xnorK().net.bytes(), { inputQuant: Q256 });
+    expect(r.lowering?.ok).toBe(false);
     const marked = r.nodes.filter((n) => n.refused);
     expect(marked.map((n) => [n.name, n.refused!.code])).toEqual([['k_abs', 'BNNC_E164']]);
     const text = formatInspect(r);
@@ -77,11 +76,13 @@ describe('a node that reads a layer sum before its sign: BNNC_E160 from the lowe
 
   it('inspect of a model the lowering takes says so (with the scale it assumed for a float input)', () => {
     const net = new Net(905, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn().sign().flatten().dense(3).output();
-    const r = inspectGraph(net.float());
+    const r = inspect(net.bytes());
     expect(r.lowering).toEqual({ ok: true, inputQuant: 'assumed 1/255' });
     expect(r.nodes.some((n) => n.refused)).toBe(false);
     expect(formatInspect(r)).toMatch(/lowering: every node taken \(input scale assumed 1\/255; give --input-scale\)/);
-    expect(inspectGraph(net.float(), { inputQuant: Q256 }).lowering).toEqual({ ok: true, inputQuant: 'declared' });
+    expect(inspect(net.bytes(), { inputQuant: Q256 }).lowering).toEqual({ ok: true, inputQuant: 'declared' });
+    // without the lowering's verdict (the report page, which has the lowered graph already) nothing is said
+    expect(formatInspect(inspectGraph(net.float()))).not.toMatch(/lowering/);
   });
 
   it('a non-zero Pad on a layer sum before the sign', () => {
