@@ -9,6 +9,7 @@ import type { Node } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
 import { isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
+import { quantOf } from './quantizer.js';
 
 /** True when the back ends run `n` on float values (a C data hook, or a ts kernel that portable-math turns into C). */
 export function runsInTail(n: Node): boolean {
@@ -25,16 +26,17 @@ export function isBinaryLayer(lw: Lowering, n: Node): boolean {
   return w !== undefined && axis !== undefined && classifyWeight(w, axis).kind !== 'other';
 }
 
-/** Binary layers of the float graph that read (directly or not) an output of `n`. */
-function layersAfter(lw: Lowering, n: Node): string[] {
+/** The nodes of the float graph that read (directly or not) an output of `n`, with the inputs they read so. */
+function after(lw: Lowering, n: Node): { node: Node; slots: number[] }[] {
   const reached = new Set(n.outputs);
-  const layers: string[] = [];
+  const out: { node: Node; slots: number[] }[] = [];
   for (const m of lw.g.nodes) {
-    if (!m.inputs.some((s) => reached.has(s))) continue;
+    const slots = m.inputs.flatMap((s, i) => (reached.has(s) ? [i] : []));
+    if (!slots.length) continue;
     for (const o of m.outputs) reached.add(o);
-    if (isBinaryLayer(lw, m)) layers.push(m.name);
+    out.push({ node: m, slots });
   }
-  return layers;
+  return out;
 }
 
 /**
@@ -53,8 +55,11 @@ export function checkTailOp(lw: Lowering, n: Node, from: { node: string; op: str
   if (k) {
     fail('BNNC_E164', `XNOR-Net's input scaling K: '${n.name}' (Abs) → mean over channels '${k.mean}' → box filter '${k.box}' → '${k.mul}' (${k.op}) scales a binary layer's sum per pixel. bnnc would need per-pixel integer scales of that sum (K quantized per pixel, thresholds compared with acc·K), which it does not have yet; export without K (per-channel α alone, as XNOR-Net++ and Bi-Real Net do) to compile this model`, lw.where(n));
   }
-  const later = layersAfter(lw, n);
-  const stay = later.length ? `; the binary layer${later.length > 1 ? 's' : ''} ${later.slice(0, 4).map((s) => `'${s}'`).join(', ')}${later.length > 4 ? ', …' : ''} after it would stay in float` : '';
+  const later = after(lw, n);
+  // a quantizer whose scale this float value computes says so itself (BNNC_E110, quantizer.ts)
+  for (const { node, slots } of later) if (slots.some((i) => i > 0)) quantOf(lw.g, node);
+  const layers = later.filter(({ node }) => isBinaryLayer(lw, node)).map(({ node }) => node.name);
+  const stay = layers.length ? `; the binary layer${layers.length > 1 ? 's' : ''} ${layers.slice(0, 4).map((s) => `'${s}'`).join(', ')}${layers.length > 4 ? ', …' : ''} after it would stay in float` : '';
   fail('BNNC_E160', `${n.op} reads a layer's sum before its sign (in float), which the back ends cannot run${stay}; ${then}`, where);
 }
 
