@@ -78,18 +78,22 @@ function classOf(t: Tensor, floatIsScore: boolean): number {
   return best;
 }
 
-/** Sign of a float binarizer output at (c, spatial position) against the lowered bit (±1) in NHWC order. */
-function compareLayer(fv: Tensor, bits: Tensor, C: number): { identical: number; zeros: number; firstDiff: number } {
+/**
+ * A float binarizer output at (c, spatial position) against the lowered bit (±1, NHWC order): +1 stands for
+ * the higher of the activation's levels (−1 and +1 for a sign, whose 0 packs as +1).
+ */
+function compareLayer(fv: Tensor, bits: Tensor, C: number, levels: readonly number[]): { identical: number; zeros: number; firstDiff: number } {
   const unpacked = unpackBits(bits, C);
   const HW = fv.shape.length >= 3 ? sizeOf(fv.shape.slice(2)) : 1; // [N, C, L] of a 1-D model too
+  const [lo, hi] = levels;
+  const bipolar = lo === -1 && hi === 1;
   let identical = 0, zeros = 0, firstDiff = -1;
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < HW; p++) {
       const v = fv.data[c * HW + p];
       const b = unpacked[p * C + c];
-      if (v === 0) zeros++;
-      if ((v >= 0 ? 1 : -1) === b && v !== 0) identical++;
-      else if (v === 0 && b === 1) identical++;
+      if (bipolar && v === 0) zeros++;
+      if (bipolar ? (v >= 0 ? 1 : -1) === b : (v === hi && b === 1) || (v === lo && b === -1)) identical++;
       else if (firstDiff < 0) firstDiff = p * C + c;
     }
   }
@@ -97,7 +101,7 @@ function compareLayer(fv: Tensor, bits: Tensor, C: number): { identical: number;
 }
 
 /** Where check reads each binary layer: the float value, the lowered bits, accumulator and thresholds. */
-interface LayerRef { name: string; floatOut: string; bitsOut: string; accIn: string; tIn: string; C: number }
+interface LayerRef { name: string; floatOut: string; bitsOut: string; accIn: string; tIn: string; C: number; levels: readonly number[] }
 
 /** What one sample contributes to the report: its two classes, per-layer counts, and a cause if they differ. */
 export interface SampleResult {
@@ -119,7 +123,8 @@ export class CheckPlan {
     // binary layers: each lowered Threshold carries the name of the float node whose output it packs
     this.layers = lowered.nodes.filter((n) => n.domain === 'bnnc' && n.op === 'Threshold').map((t) => {
       const f = float.nodes.find((n) => n.name === t.name);
-      return f ? { name: t.name, floatOut: f.outputs[0], bitsOut: t.outputs[0], accIn: t.inputs[0], tIn: t.inputs[1], C: lowered.types.get(t.inputs[0])!.shape.at(-1)! } : undefined;
+      const levels = (t.attrs.levels as number[] | undefined) ?? [-1, 1];
+      return f ? { name: t.name, floatOut: f.outputs[0], bitsOut: t.outputs[0], accIn: t.inputs[0], tIn: t.inputs[1], C: lowered.types.get(t.inputs[0])!.shape.at(-1)!, levels } : undefined;
     }).filter((x): x is NonNullable<typeof x> => x !== undefined);
     // a Threshold with layout NCHW (on the raw input) has C on axis 1
     for (const l of this.layers) {
@@ -140,7 +145,7 @@ export class CheckPlan {
     const lc = classOf(lv.get(this.lOut)!, this.scoreOutput);
     let firstLayer = -1, firstPos = -1;
     const counts = layers.map((l, i) => {
-      const r = compareLayer(fv.get(l.floatOut)!, lv.get(l.bitsOut)!, l.C);
+      const r = compareLayer(fv.get(l.floatOut)!, lv.get(l.bitsOut)!, l.C, l.levels);
       if (r.firstDiff >= 0 && firstLayer < 0) { firstLayer = i; firstPos = r.firstDiff; }
       return [sizeOf(lv.get(l.accIn)!.shape), r.identical, r.zeros] as const;
     });

@@ -165,13 +165,13 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  modelOptions(program.command('inspect')
-    .description('list the nodes of a model with output shapes, parameter counts and which weights and activations are binary')
+  quantOptions(modelOptions(program.command('inspect')
+    .description('list the nodes of a model with output shapes, parameter counts and which weights and activations are binary, and mark the first node the lowering refuses')
     .argument('<model>', 'ONNX model file')
-    .option('--json', 'print the report as JSON'))
-    .action(async (model: string, o: ModelFlags & { json?: boolean }) => {
+    .option('--json', 'print the report as JSON')))
+    .action(async (model: string, o: CheckFlags & { json?: boolean }) => {
       const [{ inspect }, { formatInspect }] = await Promise.all([library(), import('./inspect.js')]);
-      const report = inspect(model, await loadOptions(o, io));
+      const report = inspect(model, { ...(await loadOptions(o, io)), ...(await quantOptionsOf(o)) });
       io.out(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
 

@@ -65,6 +65,11 @@ export const DIAGNOSTICS = {
   BNNC_E150: 'the class names do not match the model\'s classes',
   BNNC_E151: 'invalid class names file',
   BNNC_E152: 'invalid class names in the model\'s metadata',
+  BNNC_E160: 'an op the lowering would leave in float',
+  BNNC_E161: 'an activation that is not two-level',
+  BNNC_E162: 'input thresholds that vary within a channel',
+  BNNC_E163: 'input arithmetic that cannot be folded',
+  BNNC_E164: "XNOR-Net's per-pixel input scaling K",
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -7,10 +7,10 @@ import { expectation, type ExpectReport } from './backend/expect.js';
 import { bench as benchLowered, type BenchReport } from './bench/bench.js';
 import type { Reserve } from './bench/estimate.js';
 import { type CheckReport, checkModel, checkModelThreaded } from './check.js';
-import { type CompileOptions, type LoadOptions, loadModel, type LowerOptions, type ModelSource, prepare, runsPortableMath } from './compile.js';
+import { type CompileOptions, type LoadOptions, loadModel, lowerModel, type LowerOptions, type ModelSource, prepare, runsPortableMath } from './compile.js';
 import { readData } from './data/datasets.js';
 import { rawInputs, type SampleFlags, sampleSource } from './data/samples.js';
-import { inspectGraph, type InspectReport } from './inspect.js';
+import { inspectGraph, type InspectReport, loweringVerdict } from './inspect.js';
 
 /**
  * The inputs of `check` and `verify` (src/data/samples.ts): raw integers from a data file, else seeded
@@ -51,9 +51,13 @@ export interface BenchOptions extends CompileOptions {
   readonly reserve?: Reserve;
 }
 
-/** The nodes of the float graph with shapes, parameter counts and which weights and activations are binary. */
-export function inspect(model: ModelSource, opts: LoadOptions = {}): InspectReport {
-  return inspectGraph(loadModel(model, opts));
+/**
+ * The nodes of the float graph with shapes, parameter counts and which weights and activations are binary,
+ * and the first node the lowering refuses (if any).
+ */
+export function inspect(model: ModelSource, opts: LoadOptions & LowerOptions = {}): InspectReport {
+  const g = loadModel(model, opts);
+  return inspectGraph(g, loweringVerdict(g, (inputQuant) => lowerModel(g, { ...opts, inputQuant }), opts.inputQuant));
 }
 
 /** The float and the lowered model on the same inputs: agreement, accuracies, identical bits per layer. */

@@ -66,11 +66,13 @@ export function binaryActivationForm(g: Graph, n: Node): string | undefined {
       const s = n.attrs.out_scale as number, b = n.attrs.out_bias as number;
       if (s === 2 && b === -1) return 'MultiThreshold(bipolar)';
       if (s === 1 && b === 0) return 'MultiThreshold(0/1)';
+      if (s !== 0) return 'MultiThreshold(two-level)';
     }
   }
   if (n.domain === '' && n.op === 'Where') {
     const a = constScalar(g, n.inputs[1]), b = constScalar(g, n.inputs[2]);
     if ((a === 1 && b === -1) || (a === -1 && b === 1)) return 'Where(±1)';
+    if (a !== undefined && b !== undefined && a !== b) return 'Where(two-level)';
   }
   return undefined;
 }

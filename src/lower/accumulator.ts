@@ -14,6 +14,7 @@ import type { Lowering } from './context.js';
 import { constWeights } from './layer.js';
 import { dequantize, INT_TENSOR } from './int.js';
 import { chainQuantizer, deriveLevels, quantOf } from './quantizer.js';
+import { bitLevels, levelAttrs } from './levels.js';
 import { continueChain } from './steps.js';
 import { type Accumulator, CHAIN_QONNX, type IntTensor, type KindRules } from './values.js';
 
@@ -22,8 +23,8 @@ function binarize(lw: Lowering, n: Node, val: Accumulator): void {
   const out = n.outputs[0];
   const th = deriveThresholds(lw.g, val.chain, val.lo, val.hi, { node: n.name });
   const bits = lw.fresh(`${out}__bits`);
-  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [val.name, lw.addInit(`${out}__t`, tensor('int32', [val.C], th.t)), lw.addInit(`${out}__k`, tensor('int8', [val.C], th.kind))], outputs: [bits], attrs: { layout: 'NHWC' } });
-  lw.set(out, { kind: 'bits', name: bits, C: val.C, H: val.H, W: val.W, flat: false });
+  lw.emit({ name: n.name, op: 'Threshold', domain: 'bnnc', inputs: [val.name, lw.addInit(`${out}__t`, tensor('int32', [val.C], th.t)), lw.addInit(`${out}__k`, tensor('int8', [val.C], th.kind))], outputs: [bits], attrs: { layout: 'NHWC', ...levelAttrs(th.levels) } });
+  lw.set(out, { kind: 'bits', name: bits, C: val.C, H: val.H, W: val.W, flat: false, ...bitLevels(th.levels) });
 }
 
 /**

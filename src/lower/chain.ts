@@ -21,6 +21,7 @@ import { sizeOf, tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
 import { bug } from '../errors.js';
+import { isBipolar, type Levels, levelsOf } from './levels.js';
 
 /** One chain step: a float-graph node, and which of its inputs carries the chained value. */
 export interface Step {
@@ -39,7 +40,9 @@ export interface Chain {
   readonly channels: number;
   /**
    * For a chain on the raw input: the float input's shape. The probe then fills whole tensors (one per
-   * probe row) and the chain must treat every element alike (checked), so one threshold serves them all.
+   * probe row), each of the `channels` consecutive blocks of its elements (NCHW order: the input's
+   * channels, or single elements) with its channel's value, and the chain must treat the elements of a
+   * block alike (checked), so one threshold serves each block.
    */
   readonly wholeTensor?: readonly number[];
 }
@@ -66,9 +69,9 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
     return x;
   });
   const whole = chain.wholeTensor;
-  const per = whole ? sizeOf(whole.slice(1)) : 1;
+  const per = whole ? sizeOf(whole.slice(1)) / C : 1;
   let v: Tensor = whole
-    ? tensor(dt, [rows, ...whole.slice(1)], Array.from({ length: rows * per }, (_, i) => start[Math.floor(i / per)]))
+    ? tensor(dt, [rows, ...whole.slice(1)], Array.from({ length: rows * C * per }, (_, i) => start[Math.floor(i / per)]))
     : tensor(dt, [rows, C], start);
   for (const { node, slot } of chain.steps) {
     const inShape = g.types.get(node.inputs[slot])!.shape;
@@ -88,13 +91,14 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
     if (out.dtype === 'bool') v = { dtype: dt, shape: out.shape, data: exact ? Float64Array.from(out.data) : Float32Array.from(out.data) };
   }
   if (whole) {
-    const out = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) {
+    bug(sizeOf(v.shape) === rows * C * per, 'chain changed the number of values');
+    const out = new Float64Array(rows * C);
+    for (let r = 0; r < rows * C; r++) {
       out[r] = v.data[r * per];
       for (let i = 1; i < per; i++) {
         const x = v.data[r * per + i];
         if (x !== out[r] && !(Number.isNaN(x) && Number.isNaN(out[r]))) {
-          fail('BNNC_E031', 'the ops on the raw input treat its elements differently (per-element scales or thresholds); bnnc binarizes the input with one threshold', { node: chain.steps[chain.steps.length - 1]?.node.name });
+          fail('BNNC_E162', 'the ops on the raw input treat the elements of one channel differently (per-position scales or thresholds); bnnc thresholds the raw input per channel, or per element where it is flattened before a dense layer', { node: chain.steps[chain.steps.length - 1]?.node.name });
         }
       }
     }
@@ -104,39 +108,45 @@ export function replay(g: Graph, chain: Chain, acc: Float64Array, rows: number, 
   return Float64Array.from(v.data);
 }
 
-/** Decision of the float model for one replayed value: sign(0) counts as +1 (docs/numerics.md). */
-function positive(v: number): boolean {
-  return v >= 0;
-}
-
 export interface Thresholds {
   readonly t: Int32Array;
   /** 1: a ≥ t; −1: a ≤ t; 2: always +1; −2: always −1 (the Threshold op's kinds). */
   readonly kind: Int8Array;
+  /** The activation's two values (levels.ts): −1 and +1 for a sign; +1 packs the higher. */
+  readonly levels: Levels;
 }
 
-/** Integer thresholds for a chain that ends in a sign, over reachable accumulators [lo_c, hi_c]. */
+/** Integer thresholds for a chain that ends in a two-level activation, over reachable accumulators [lo_c, hi_c]. */
 export function deriveThresholds(g: Graph, chain: Chain, lo: Int32Array | number[], hi: Int32Array | number[], where: { node: string }): Thresholds {
   const C = chain.channels;
-  // the lowered network packs ±1: an activation taking other values (0/1, ±scale, a shifted pair) would
-  // silently feed the next layer the wrong numbers; ONNX Sign's 0 at exactly 0 is the documented exception
+  // the levels are what the float chain gives at the extremes (levels.ts); ONNX Sign's 0 at exactly 0 is
+  // the documented exception of ±1
   const last = chain.steps.at(-1)?.node;
   const zeroOk = last?.domain === '' && last.op === 'Sign';
-  const values = (acc: Float64Array): Float64Array => {
+  const replayed = (acc: Float64Array): Float64Array => {
     const v = replay(g, chain, acc, 1, false);
+    if (v.some(Number.isNaN)) fail('BNNC_E031', 'the chain after this layer produces NaN for a reachable accumulator', where);
+    return v;
+  };
+  const vLo = replayed(Float64Array.from(lo)), vHi = replayed(Float64Array.from(hi));
+  const levels = levelsOf(g, [...vLo, ...vHi], zeroOk, last, where);
+  const bipolar = isBipolar(levels);
+  const values = (acc: Float64Array): Float64Array => {
+    const v = replayed(acc);
     for (const x of v) {
-      if (Number.isNaN(x)) fail('BNNC_E031', 'the chain after this layer produces NaN for a reachable accumulator', where);
-      if (x !== 1 && x !== -1 && !(x === 0 && zeroOk)) {
-        fail('BNNC_E031', `this binary activation takes the value ${x}; bnnc lowers activations whose two values are exactly −1 and +1 (a scale or 0/1 levels are not supported)`, where);
+      if (x !== levels[0] && x !== levels[1] && !(x === 0 && zeroOk && bipolar)) {
+        fail('BNNC_E161', `this binary activation takes the value ${x} besides ${levels[0]} and ${levels[1]}; bnnc lowers two-level activations`, where);
       }
     }
     return v;
   };
+  // the decision: the higher level (for a sign, ≥ 0: Sign(0) packs as +1, docs/numerics.md)
+  const mid = (levels[0] + levels[1]) / 2;
+  const positive = (v: number): boolean => v >= mid;
   const decide = (acc: Float64Array): boolean[] => Array.from(values(acc), positive);
   // Sign(0) = 0 packs as +1 (docs/numerics.md), which is right for a value that lands on 0 by chance, not
   // for one that is 0 over a range of sums (Sign after Relu, a batch norm with γ = β = 0): a third level
-  const vLo = values(Float64Array.from(lo)), vHi = values(Float64Array.from(hi));
-  for (let c = 0; c < C; c++) {
+  for (let c = 0; c < C && bipolar; c++) {
     if (vLo[c] === 0 || vHi[c] === 0) {
       fail('BNNC_E031', `the sign's input is exactly 0 at the reachable sum ${vLo[c] === 0 ? lo[c] : hi[c]} (channel ${c}), where ONNX Sign gives 0, a third level (Sign after Relu, or a batch norm with γ = β = 0); bnnc lowers two-level (±1) activations`, where);
     }
@@ -165,7 +175,7 @@ export function deriveThresholds(g: Graph, chain: Chain, lo: Int32Array | number
     }
   }
   for (const c of active) t[c] = kind[c] === 1 ? b[c] : a[c];
-  return { t, kind };
+  return { t, kind, levels };
 }
 
 /**

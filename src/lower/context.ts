@@ -5,6 +5,7 @@ import { bug, fail } from '../errors.js';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../ir/limits.js';
 import type { Graph, InputQuant, Node, Tensor, TensorType } from '../ir/types.js';
 import { inferNode } from '../ops/infer.js';
+import { checkTailOp } from './tail.js';
 import type { Value } from './values.js';
 
 export class Lowering {
@@ -62,13 +63,20 @@ export class Lowering {
     return this.quant ?? { dtype: this.inputType.dtype as 'uint8' | 'int8', scale: 1, divisor: 1, zeroPoint: 0 };
   }
 
-  /** A float node after the last binary layer: copied with the constants it reads. */
+  /**
+   * A float node after the last binary layer: copied with the constants it reads, if the back ends run it
+   * (tail.ts); its outputs remember where the float tail began.
+   */
   copyFloat(n: Node): void {
+    const dyn = n.inputs.filter((s) => s !== '' && !this.g.initializers.has(s)).map((s) => this.vals.get(s));
+    const from = dyn.map((v) => (v?.kind === 'float' ? v.tailFrom : undefined)).find((f) => f !== undefined);
+    if (dyn.length) checkTailOp(this, n, from);
+    const tailFrom = from ?? { node: n.name, op: n.op };
     this.emit(n);
     for (const s of n.inputs) {
       if (s !== '' && this.g.initializers.has(s) && !this.inits.has(s)) this.inits.set(s, this.g.initializers.get(s)!);
     }
-    for (const o of n.outputs) if (o !== '') this.vals.set(o, { kind: 'float', name: o });
+    for (const o of n.outputs) if (o !== '') this.vals.set(o, { kind: 'float', name: o, ...(dyn.length ? { tailFrom } : {}) });
   }
 
   /** A graph output the lowering cannot produce. */

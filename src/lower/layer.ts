@@ -61,17 +61,22 @@ function lowerLayer<V extends Value>(lw: Lowering, n: Node, val: V, feed: LayerF
   }
   const alphas = kind.kind === 'bipolar' ? new Float64Array(M).fill(1) : kind.alpha;
   let bias: Float32Array | undefined;
+  let biasOf = (_m: number) => 0;
   if (biasName) {
     const b = lw.konst(biasName);
     if (!b) fail('BNNC_E031', 'the bias is not constant', lw.where(n, biasName));
     if (sizeOf(b.shape) !== M && sizeOf(b.shape) !== 1) fail('BNNC_E031', `bias of shape ${shapeText(b.shape)} is not per output channel`, lw.where(n, biasName));
-    bias = Float32Array.from({ length: M }, (_, m) => Math.fround(beta * b.data[sizeOf(b.shape) === 1 ? 0 : m]));
+    biasOf = (m) => beta * b.data[sizeOf(b.shape) === 1 ? 0 : m];
+    bias = Float32Array.from({ length: M }, (_, m) => Math.fround(biasOf(m)));
   }
   const signs = Int8Array.from(wm.data, (v) => (v < 0 ? -1 : 1));
   const accName = lw.fresh(`${n.outputs[0]}__acc`);
   const layerAttrs = { group: attrs.group, kernel_shape: attrs.kernel, strides: attrs.strides, dilations: attrs.dilations };
   const out = feed.emit(lw, n, val, { shape: wm.shape, signs, weightName: n.inputs[1], attrs: layerAttrs, pads: attrs.pads, geometry: geom }, accName);
   const scale = alphas.map((a) => a * alpha).map((s) => s * out.scale);
+  // the input's levels add a constant per filter (levels.ts), before the layer's own bias, rounded once
+  const off = out.offset;
+  if (off) bias = Float32Array.from({ length: M }, (_, m) => Math.fround(alphas[m] * alpha * off[m] + biasOf(m)));
   const outShape = lw.shape(n.outputs[0]);
   const [H, W] = outShape.length === 4 ? [outShape[2], outShape[3]] : [1, 1];
   const chain: Chain = { scale, divisor: out.divisor === 1 ? undefined : out.divisor, bias, steps: [], channels: M };

@@ -12,10 +12,11 @@
 // recognizes a two-level activation (steps.ts), and the chain's kind binarizes it into packed bits; a
 // multi-level quantizer ends it into a k-bit kind (thresholds per level, quantizer.ts) once something
 // reads integers.
-import type { Node } from '../ir/types.js';
+import type { InputQuant, Node } from '../ir/types.js';
 import type { Chain, Step } from './chain.js';
 import { isShapeOnly } from './chain.js';
 import type { Lowering } from './context.js';
+import type { Levels } from './levels.js';
 
 /** The raw integer input (q), with the float ops applied to it so far (shape-only, scaling, a sign). */
 export interface RawInput {
@@ -23,6 +24,8 @@ export interface RawInput {
   readonly name: string;
   readonly steps: readonly Step[];
   readonly floatShape: readonly number[];
+  /** After the model's own input Quant: what the raw integers stand for there, (q − zero point)·scale. */
+  readonly quant?: InputQuant;
 }
 
 /**
@@ -51,7 +54,10 @@ export interface PackedBits {
   readonly H: number;
   readonly W: number;
   readonly flat: boolean;
+  /** `value`: the packed value (±1, or 0: nothing) the padding taps take (levels.ts padBit). */
   readonly pad?: { readonly pads: readonly number[]; readonly value: number };
+  /** The two values the bits stand for (levels.ts; bit +1 = the higher); absent: −1 and +1. */
+  readonly levels?: Levels;
 }
 
 /**
@@ -86,6 +92,8 @@ export interface IntTensor {
 export interface FloatTail {
   readonly kind: 'float';
   readonly name: string;
+  /** The node that first read a binary layer's float output (where the float tail began), when not this one. */
+  readonly tailFrom?: { readonly node: string; readonly op: string };
 }
 
 export type Value = RawInput | Accumulator | PackedBits | IntTensor | FloatTail;
@@ -139,6 +147,8 @@ export interface LayerOut {
   /** Factor on the weights' scale (an input scale), and a divisor (1/255 as a division), for the chain. */
   readonly scale: number;
   readonly divisor: number;
+  /** Per output channel, a constant the float layer adds to scale·acc, in units of the weights' scale (levels.ts). */
+  readonly offset?: Float64Array;
 }
 
 /** A kind that can be the data input of a binary layer (Conv, Gemm, MatMul). */

@@ -246,6 +246,34 @@ export function softmax<T extends Float32Array | Float64Array>(x: T, outer: numb
   return y;
 }
 
+/**
+ * ONNX Sigmoid, y = 1 / (1 + exp(−x)), rounded to x's precision at every step; Math.exp is the engine's:
+ * bit-exact within one engine.
+ */
+export function sigmoid<T extends Float32Array | Float64Array>(x: T): T {
+  const r = x instanceof Float32Array ? Math.fround : (v: number) => v;
+  const y = like(x, x.length);
+  for (let i = 0; i < x.length; i++) y[i] = r(1 / r(1 + r(Math.exp(-x[i]))));
+  return y;
+}
+
+/**
+ * Sigmoid32 with the portable exp32 (bit-exact in C), never overflowing exp: x ≥ 0: y = 1 / (1 + exp32(−x));
+ * otherwise (NaN too) e = exp32(x), y = e / (1 + e), which keeps the tiny values of very negative x.
+ */
+export function sigmoid32(x: ArrayLike<number>): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v >= 0) y[i] = Math.fround(1 / Math.fround(1 + exp32(-v)));
+    else {
+      const e = exp32(v);
+      y[i] = Math.fround(e / Math.fround(1 + e));
+    }
+  }
+  return y;
+}
+
 /** a ranks above b: NaN above everything, else numeric order (ArgMax and TopK). */
 function above(a: number, b: number): boolean {
   return a > b || (a !== a && b === b);

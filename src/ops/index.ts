@@ -36,6 +36,7 @@ import { Relu } from './Relu.js';
 import { Reshape } from './Reshape.js';
 import { Round } from './Round.js';
 import { Shape } from './Shape.js';
+import { Sigmoid } from './Sigmoid.js';
 import { Sign } from './Sign.js';
 import { Softmax } from './Softmax.js';
 import { Sqrt } from './Sqrt.js';
@@ -56,7 +57,7 @@ import { BNNC_OPS } from './bnnc/index.js';
 const ALL: readonly OpDef[] = [
   Abs, Add, ArgMax, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Flatten, Gather,
   Gemm, GlobalAveragePool, Greater, GreaterOrEqual, Identity, Less, LessOrEqual, LogSoftmax, MatMul, MaxPool,
-  Mul, Neg, Pad, Pow, PRelu, ReduceMean, ReduceSum, Relu, Reshape, Round, Shape, Sign, Softmax, Sqrt, Squeeze, Sub, TopK,
+  Mul, Neg, Pad, Pow, PRelu, ReduceMean, ReduceSum, Relu, Reshape, Round, Shape, Sigmoid, Sign, Softmax, Sqrt, Squeeze, Sub, TopK,
   Transpose, Unsqueeze, Where,
   BipolarQuant, MultiThreshold, Quant, XnorPopcountMatMul,
   ...BNNC_OPS,

@@ -16,6 +16,7 @@ import { fuseConvThreshold } from './fuse-conv-threshold.js';
 import { normalizeArithmetic } from './normalize-arithmetic.js';
 import { removeIdentity } from './remove-identity.js';
 import { resolveAutoPad } from './resolve-auto-pad.js';
+import { xnorPopcountAsMatmul } from './xnor-popcount-as-matmul.js';
 
 export interface Pass {
   readonly name: string;
@@ -35,6 +36,7 @@ export const IMPORT_PIPELINE: readonly Pass[] = [
 /** Rewrites that prepare a float graph for binarization (not bit-preserving in float32: see the pass). */
 export const NORMALIZE_PIPELINE: readonly Pass[] = [
   { name: 'fold-nhwc-flatten', run: foldNhwcFlatten },
+  { name: 'xnor-popcount-as-matmul', run: xnorPopcountAsMatmul },
   { name: 'normalize-arithmetic', run: normalizeArithmetic },
   { name: 'infer-and-fold', run: (g, o) => inferAndFold(g, { maxTensorBytes: o.maxTensorBytes }) },
 ];

@@ -64,7 +64,7 @@ describe('non-binary weights: BNNC_E030 naming the node', () => {
   });
 });
 
-describe('activations that are not two-level ±1: BNNC_E031', () => {
+describe('activations that are not two-level: BNNC_E031, BNNC_E114, BNNC_E161', () => {
   it('a MultiThreshold with 3 thresholds whose levels (2q − 3) have no integer zero point: BNNC_E114 naming it', () => {
     const net = new Net(710, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8);
     const th = net.stat.mean.flatMap((m, c) => [m - net.stat.std[c], m, m + net.stat.std[c]]);
@@ -85,30 +85,25 @@ describe('activations that are not two-level ±1: BNNC_E031', () => {
     expect(ops).toEqual(['IntConv', 'MultiThreshold', 'IntConv', 'Epilogue']);
   });
 
-  const TWO_LEVEL: Record<string, (net: Net) => void> = {
-    'BipolarQuant with scale 2 (±2)': (net) => void net.unary('BipolarQuant', [net.f32('s', [], [2])], undefined, QONNX),
-    'signed 1-bit Quant with scale 0.5 (±0.5)': (net) => void net.unary('Quant', [net.f32('s', [], [0.5]), net.f32('z', [], [0]), net.f32('bw', [], [1])],
-      { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, QONNX),
-    'unsigned 1-bit Quant (0/1)': (net) => void net.unary('Quant', [net.f32('s', [], [1]), net.f32('z', [], [0]), net.f32('bw', [], [1])],
-      { signed: 0, narrow: 0, rounding_mode: 'ROUND' }, QONNX),
-    'MultiThreshold with out_scale 1, out_bias 0 (0/1)': (net) => void net.unary('MultiThreshold', [net.f32('th', [8, 1], new Array<number>(8).fill(0))],
-      { out_scale: { float: 1 }, out_bias: { float: 0 } }, QONNX),
-    'Where(Greater(x, 0), 1, 0) (0/1)': (net) => void net.node('Where', [net.node('Greater', [net.x, net.f32('t', [], [0])])[0], net.f32('a', [], [1]), net.f32('b', [], [0])]),
-  };
-  // these would otherwise be packed as ±1 and feed the next layer the wrong numbers
-  it.each(Object.keys(TWO_LEVEL))('%s', (name) => {
+  it('per-channel levels (BipolarQuant with a scale per channel): BNNC_E161', () => {
     const net = new Net(712, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn();
-    TWO_LEVEL[name](net);
+    net.unary('BipolarQuant', [net.f32('s', [1, 8, 1, 1], [1, 2, 1, 2, 1, 2, 1, 2])], undefined, QONNX);
     const act = net.nodes.at(-1)!.name!;
     net.binary().flatten().dense(3).output();
-    let e: CompileError | undefined;
-    try { lowerModel(net.float(), { inputQuant: Q256 }); } catch (x) { e = x as CompileError; }
-    // Where(…, 1, 0) is not recognized as a binarizer at all: the dense layer then reads a float chain
-    expect(e?.code).toBe('BNNC_E031');
-    if (!name.startsWith('Where')) {
-      expect(e!.where.node).toBe(act);
-      expect(e!.detail).toMatch(/exactly −1 and \+1/);
-    }
+    const e = loweringError(net);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E161', act]);
+    expect(e.detail).toMatch(/takes 4 values .*same two levels in every channel/);
+  });
+
+  it('levels 0.5 and 1.5 padded with 0 by the next conv: BNNC_E161 (a padding tap has no bit)', () => {
+    const net = new Net(715, { dtype: 'float32', shape: [1, 2, 6, 6] }).conv(8).bn();
+    net.node('Where', [net.node('Greater', [net.x, net.f32('t', [], [0])])[0], net.f32('a', [], [1.5]), net.f32('b', [], [0.5])]);
+    net.binary().conv(4, { pads: [1, 1, 1, 1] });
+    const conv = net.nodes.at(-1)!.name!;
+    net.bn().sign().flatten().dense(3).output();
+    const e = loweringError(net);
+    expect([e.code, e.where.node]).toEqual(['BNNC_E161', conv]);
+    expect(e.detail).toMatch(/pads its input with 0, which is neither level .*0\.5, 1\.5/);
   });
 
   it('Sign after Relu: 0 over a range of sums is a third level', () => {

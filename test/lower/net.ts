@@ -322,13 +322,18 @@ export function lowerAndCheck(net: Net | Graph, q: InputQuant | undefined, o: { 
   expect(report.agreement, 'top-1 agreement').toBeGreaterThanOrEqual(minAgree);
   for (const d of report.disagreements) expect(d.cause).toMatch(/threshold|rounding/);
   const worst = new Map<string, { diff: number; bound: number }>();
-  const signs = report.layers.map((l) => ({ node: l.node, out: float.nodes.find((n) => n.name === l.node)!.outputs[0], plus: 0, all: 0 }));
+  // +1 is the higher of a layer's two levels (the lowered Threshold's `levels`, −1 and +1 for a sign)
+  const mid = (node: string) => {
+    const l = (lowered.nodes.find((n) => n.op === 'Threshold' && n.name === node)?.attrs.levels as number[] | undefined) ?? [-1, 1];
+    return (l[0] + l[1]) / 2;
+  };
+  const signs = report.layers.map((l) => ({ node: l.node, out: float.nodes.find((n) => n.name === l.node)!.outputs[0], mid: mid(l.node), plus: 0, all: 0 }));
   for (const s of samples) {
     const fv = run(float, { [float.inputs[0].name]: s.x }, { keepAll: true });
     for (const l of signs) {
       const v = fv.get(l.out)!.data;
       l.all += v.length;
-      for (let i = 0; i < v.length; i++) if (v[i] >= 0) l.plus++;
+      for (let i = 0; i < v.length; i++) if (v[i] >= l.mid) l.plus++;
     }
     if (minBits === 1) {
       const lv = run(lowered, { [lowered.inputs[0].name]: s.q });

@@ -14,7 +14,8 @@ import { need } from '../util.js';
 import { expect4, expectValues, expectVector, INTS, layoutAttr, withDefaults } from './common.js';
 import { wordBits, type CDataContext, type CLayer } from '../c-layer.js';
 
-const ATTRS = { layout: { kind: 'string', default: 'NHWC' } } as const;
+// levels: the two values of the float activation the bits stand for (+1 the higher); only `check` reads it
+const ATTRS = { layout: { kind: 'string', default: 'NHWC' }, levels: { kind: 'floats', default: [-1, 1] } } as const;
 const KINDS = [1, -1, 2, -2];
 
 /** [N, H, W, C] and the strides of those axes in a's data. */
