@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrationPoints } from '../src/analyze/calibration.js';
 import { calibrateModel } from '../src/calibrate.js';
+import { check, verify } from '../src/library.js';
+import { hasTool } from './helpers/resources.js';
 import { main } from '../src/cli.js';
 import { loadModel } from '../src/compile.js';
 import { tensor } from '../src/ir/tensor.js';
@@ -189,4 +191,19 @@ describe('calibration', () => {
     expect(m.code).toBe(2);
     expect(m.err).toContain('median');
   });
+
+  it('end to end: check lowers the calibrated network exactly as its float model with the quantizers computes it', () => {
+    const rep = check(modelPath, { ...QUANT_INPUT, calibrate: dataPath, random: 300, seed: 5 });
+    expect(rep.references?.map((m) => m.name)).toEqual(['calibrated']);
+    expect(rep.references![0].agreement).toBe(1);
+    expect(rep.agreement).toBeGreaterThan(0.9);
+  });
+
+  it('end to end: the C (ts target, and host when a C compiler is here) equals the interpreter bit for bit', () => {
+    const ts = verify(modelPath, 'ts', { ...QUANT_INPUT, calibrate: dataPath, random: 10 });
+    expect([ts.ran, ts.mismatchedVectors]).toEqual([true, 0]);
+    if (!hasTool('cc')) return;
+    const host = verify(modelPath, 'host', { ...QUANT_INPUT, calibrate: dataPath, random: 10 });
+    expect([host.ran, host.mismatchedVectors]).toEqual([true, 0]);
+  }, 120_000);
 });
