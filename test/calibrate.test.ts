@@ -109,6 +109,35 @@ describe('calibration', () => {
     expect(calibrationPoints(loadModel(buildModel(q), QUANT_INPUT)).map((p) => p.tensor)).toEqual(['r1']);
   });
 
+  it('residual joins: a Quant after the Add (unless its own k-bit Quant is its only reader), and on an input through a ReLU', () => {
+    // x → conv0 → bn0 → relu0 (r0) → conv1 → bn1 (n1) [→ relu1] → Add(n1, r0) → a1 → conv2 → y
+    const res = (relu1: boolean, ownQuant: boolean): ModelIn => ({
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 4] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'Wa'], outputs: ['c0'], attrs: { kernel_shape: [1, 1] }, name: 'conv0' },
+        { op: 'BatchNormalization', inputs: ['c0', 'g', 'b', 'm', 'v'], outputs: ['n0'], name: 'bn0' },
+        { op: 'Relu', inputs: ['n0'], outputs: ['r0'], name: 'relu0' },
+        { op: 'Conv', inputs: ['r0', 'Wb'], outputs: ['c1'], attrs: { kernel_shape: [1, 1] }, name: 'conv1' },
+        { op: 'BatchNormalization', inputs: ['c1', 'g', 'b', 'm', 'v'], outputs: [relu1 ? 'n1r' : 'n1'], name: 'bn1' },
+        ...(relu1 ? [{ op: 'Relu', inputs: ['n1r'], outputs: ['n1'], name: 'relu1' }] : []),
+        { op: 'Add', inputs: ['n1', 'r0'], outputs: ['a1'], name: 'join' },
+        ...(ownQuant ? [{ op: 'Quant', domain: 'qonnx.custom_op.general', inputs: ['a1', 'qs', 'qz', 'qb'], outputs: ['a1q'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, name: 'q' }] : []),
+        { op: 'Conv', inputs: [ownQuant ? 'a1q' : 'a1', 'Wb'], outputs: ['y'], attrs: { kernel_shape: [1, 1] }, name: 'conv2' },
+      ],
+      initializers: {
+        Wa: tensor('float32', [2, 2, 1, 1], [1, -1, 1, 1]), Wb: tensor('float32', [2, 2, 1, 1], [-1, 1, 1, 1]),
+        g: tensor('float32', [2], [1, 2]), b: tensor('float32', [2], [0, 0.5]), m: tensor('float32', [2], [0, 1]), v: tensor('float32', [2], [1, 1]),
+        qs: tensor('float32', [], [0.25]), qz: tensor('float32', [], [0]), qb: tensor('float32', [], [6]),
+      },
+      domains: { 'qonnx.custom_op.general': 1 },
+    });
+    const pts = (relu1: boolean, own: boolean) => calibrationPoints(loadModel(buildModel(res(relu1, own)))).map((p) => `${p.tensor}<-${p.reader}`);
+    expect(pts(false, false)).toEqual(['r0<-conv1', 'a1<-conv2']);
+    expect(pts(true, false)).toEqual(['r0<-conv1', 'n1<-join', 'a1<-conv2']);
+    expect(pts(false, true)).toEqual(['r0<-conv1']);
+  });
+
   it('scales from the activations as onnxruntime computes them (min/max exactly, percentile and MSE within a bin)', async () => {
     const bytes = buildModel(model(['r1', 'b2f']));
     const r1: number[] = [], b2: number[] = [];
