@@ -6,11 +6,13 @@
 // topological order gives each tensor a state; a quantizer then goes at the end of the per-channel chain
 // (after the ReLU), before max-pooling and reshapes, which commute with it.
 import type { Graph, Node } from '../ir/types.js';
-import { isShapeOnly } from '../lower/chain.js';
-import { CHAIN_QONNX } from '../lower/values.js';
 import { binaryActivationForm } from './binary.js';
 
 const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+/** Reshapes (lower/chain.ts SHAPE_ONLY) and the QONNX quantizers (lower/values.ts CHAIN_QONNX). */
+const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+const CHAIN_QONNX = new Set(['BipolarQuant', 'Quant', 'MultiThreshold']);
+const isShapeOnly = (n: Node) => n.domain === '' && SHAPE_ONLY.has(n.op);
 /** Elementwise per-channel float ops that continue a layer's chain (lower/values.ts CHAIN_OPS, less the sign-likes). */
 const CHAIN_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Relu', 'Clip', 'Neg', 'LeakyRelu', 'PRelu']);
 /** Ops that quantize what they read: their output (and what follows it elementwise) is no calibration point. */
