@@ -13,7 +13,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod, clipBound, Histogram } fro
 import { insertQuant } from './passes/insert-quant.js';
 
 /** The default method, chosen by measured accuracy (docs/calibration.md). */
-export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'percentile';
+export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'mse';
 export const DEFAULT_CALIBRATION_LIMIT = 1000;
 
 export interface CalibrateOptions {
@@ -21,7 +21,7 @@ export interface CalibrateOptions {
   readonly calibrate?: string;
   /** Use the first N samples only (default 1000). */
   readonly calibrateLimit?: number | string;
-  /** How a scale is chosen from the values: 'minmax', 'percentile' (default) or 'mse'. */
+  /** How a scale is chosen from the values: 'mse' (default), 'percentile' or 'minmax'. */
   readonly calibrateMethod?: CalibrationMethod | string;
   /** How raw integer input maps to a float model input (as for the lowering). */
   readonly inputQuant?: InputQuant;

@@ -82,7 +82,7 @@ function quantOptions(cmd: Command): Command {
     .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'))
     .option('--calibrate <file>', 'raw inputs (idx, .npy or .pb, as --data) that choose an 8-bit scale for each float activation a binary layer reads (docs/calibration.md)')
     .option('--calibrate-limit <n>', 'calibrate on the first N samples only', '1000')
-    .addOption(new Option('--calibrate-method <m>', 'how a scale is chosen from the calibration values').choices(['percentile', 'mse', 'minmax']).default('percentile'));
+    .addOption(new Option('--calibrate-method <m>', 'how a scale is chosen from the calibration values').choices(['mse', 'percentile', 'minmax']).default('mse'));
 }
 
 /** With a chip target: what the application keeps of its flash and RAM (docs/targets.md, "Chips"). */

@@ -192,7 +192,7 @@ describe('calibration', () => {
     const a = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath }).calibration!;
     const b = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath }).calibration!;
     expect(b).toEqual(a);
-    expect(a.method).toBe('percentile');
+    expect(a.method).toBe('mse');
     const c = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath, calibrateLimit: 5 }).calibration!;
     expect(c.samples).toBe(5);
   });
