@@ -93,20 +93,20 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 
 describe('calibration', () => {
   it('finds the float activations the binary layers read: after the ReLU (before the pool), and a signed BN output', () => {
-    const pts = calibrationPoints(loadModel(modelPath, QUANT_INPUT));
+    const pts = calibrationPoints(loadModel(modelPath));
     expect(pts.map((p) => [p.tensor, p.producer, p.reader])).toEqual([['r1', 'relu1', 'conv2'], ['b2f', 'bn2', 'fc']]);
   });
 
   it('finds none where a quantizer sits in between (a Sign, a QONNX Quant)', () => {
     const s = model();
     s.nodes[2] = { op: 'Sign', inputs: ['n1'], outputs: ['r1'], name: 'sign1' };
-    expect(calibrationPoints(loadModel(buildModel(s), QUANT_INPUT)).map((p) => p.tensor)).toEqual(['b2f']);
+    expect(calibrationPoints(loadModel(buildModel(s))).map((p) => p.tensor)).toEqual(['b2f']);
     const q = model();
     q.nodes.splice(6, 0, { op: 'Quant', domain: 'qonnx.custom_op.general', inputs: ['b2f', 'qs', 'qz', 'qb'], outputs: ['b2q'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' }, name: 'q2' });
     q.nodes[7].inputs = ['b2q'];
     q.initializers = { ...q.initializers, qs: tensor('float32', [], [0.1]), qz: tensor('float32', [], [0]), qb: tensor('float32', [], [4]) };
     q.domains = { 'qonnx.custom_op.general': 1 };
-    expect(calibrationPoints(loadModel(buildModel(q), QUANT_INPUT)).map((p) => p.tensor)).toEqual(['r1']);
+    expect(calibrationPoints(loadModel(buildModel(q))).map((p) => p.tensor)).toEqual(['r1']);
   });
 
   it('residual joins: a Quant after the Add (unless its own k-bit Quant is its only reader), and on an input through a ReLU', () => {
@@ -146,7 +146,7 @@ describe('calibration', () => {
       r1.push(...o.r1.data);
       b2.push(...o.b2f.data);
     }
-    const float = loadModel(modelPath, QUANT_INPUT);
+    const float = loadModel(modelPath);
     for (const method of ['minmax', 'percentile', 'mse'] as const) {
       const { calibration } = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath, calibrateMethod: method });
       expect(calibration!.samples).toBe(SAMPLES);
@@ -170,7 +170,7 @@ describe('calibration', () => {
   });
 
   it('the calibrated graph computes what onnxruntime computes with the same quantizers as Div/Round/Clip/Mul', async () => {
-    const float = loadModel(modelPath, QUANT_INPUT);
+    const float = loadModel(modelPath);
     const { graph, calibration } = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath, calibrateMethod: 'mse' });
     expect(graph.nodes.filter((n) => n.op === 'Quant').map((n) => [n.inputs[0], n.attrs.signed])).toEqual([['r1', 0], ['b2f', 1]]);
     // the pool and the Gemm read the quantized tensors
@@ -188,7 +188,7 @@ describe('calibration', () => {
   });
 
   it('is deterministic: the same file gives the same scales; --calibrate-limit takes the first N', () => {
-    const float = loadModel(modelPath, QUANT_INPUT);
+    const float = loadModel(modelPath);
     const a = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath }).calibration!;
     const b = calibrateModel(float, { ...QUANT_INPUT, calibrate: dataPath }).calibration!;
     expect(b).toEqual(a);
