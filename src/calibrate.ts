@@ -3,7 +3,7 @@
 // calibration samples (docs/calibration.md). The reference interpreter runs the float model on each sample;
 // a histogram per tensor (numeric/calibrate.ts) collects |x|; the method turns it into a clipping bound.
 import { type CalibrationPoint, calibrationPoints } from './analyze/calibration.js';
-import { sampleSource } from './data/samples.js';
+import { MAX_SAMPLES, sampleSource } from './data/samples.js';
 import { positiveInt } from './data/numbers.js';
 import { fail } from './errors.js';
 import type { Graph, InputQuant, Tensor } from './ir/types.js';
@@ -50,7 +50,7 @@ export interface Calibration {
  */
 export function calibrateModel(float: Graph, opts: CalibrateOptions): { graph: Graph; calibration?: Calibration } {
   const method = calibrationMethod(opts.calibrateMethod);
-  const limit = positiveInt('--calibrate-limit', opts.calibrateLimit === undefined ? undefined : String(opts.calibrateLimit)) ?? DEFAULT_CALIBRATION_LIMIT;
+  const limit = positiveInt('--calibrate-limit', opts.calibrateLimit === undefined ? undefined : String(opts.calibrateLimit), MAX_SAMPLES) ?? DEFAULT_CALIBRATION_LIMIT;
   const points = calibrationPoints(float);
   if (points.length === 0) return { graph: float };
   if (opts.calibrate === undefined) {
