@@ -136,6 +136,11 @@ describe('calibration', () => {
     expect(pts(false, false)).toEqual(['r0<-conv1', 'a1<-conv2']);
     expect(pts(true, false)).toEqual(['r0<-conv1', 'n1<-join', 'a1<-conv2']);
     expect(pts(false, true)).toEqual(['r0<-conv1']);
+    // a downsampling shortcut: the average pool of the (quantized) stream joins as window sums, the sum
+    // after the Add gets its quantizer; a pool over a ReLU output quantizes that output first
+    const down = res(false, false);
+    down.nodes.splice(5, 1, { op: 'AveragePool', inputs: ['r0'], outputs: ['ap'], attrs: { kernel_shape: [1, 1] }, name: 'pool' }, { op: 'Add', inputs: ['n1', 'ap'], outputs: ['a1'], name: 'join' });
+    expect(calibrationPoints(loadModel(buildModel(down))).map((p) => `${p.tensor}<-${p.reader}`)).toEqual(['r0<-conv1', 'a1<-conv2']);
   });
 
   it('scales from the activations as onnxruntime computes them (min/max exactly, percentile and MSE within a bin)', async () => {

@@ -75,6 +75,11 @@ export function calibrationPoints(g: Graph): CalibrationPoint[] {
       set(st.s === 'tail' ? st : { s: 'quant' });
     } else if (isShapeOnly(n) || (def && n.op === 'MaxPool') || (def && n.op === 'Pad' && zeroPad(g, n))) {
       set(st); // commutes with a zero-point-0 quantizer: it stays where the chain ends
+    } else if (def && (n.op === 'AveragePool' || n.op === 'GlobalAveragePool') && st.s !== 'raw' && st.s !== 'tail') {
+      // window sums of integers (lower/avgpool.ts): affine in them, as a layer's sums are; a float input
+      // through a non-affine chain is quantized before the pool
+      if (st.s === 'float' && !st.affine) need(st, n);
+      set({ s: 'float', at: n.outputs[0], producer: n.name, affine: true });
     } else if (def && CHAIN_OPS.has(n.op)) {
       set(st.s === 'float' ? { s: 'float', at: n.outputs[0], producer: n.name, affine: st.affine && AFFINE_OPS.has(n.op) } : st);
     } else set({ s: 'tail' });
