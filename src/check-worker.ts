@@ -2,12 +2,12 @@
 // chunks of samples, and answers each chunk with its sample results in order, or with the error it raised
 // (a CompileError as its code, detail and place, so the main thread raises the very same error).
 import { parentPort, workerData } from 'node:worker_threads';
-import { CheckPlan, type ChunkReply, type ChunkRequest } from './check.js';
+import { CheckPlan, type ChunkReply, type ChunkRequest, type ReferenceModel } from './check.js';
 import { CompileError } from './errors.js';
 import type { Graph } from './ir/types.js';
 
-const { float, lowered } = workerData as { float: Graph; lowered: Graph };
-const plan = new CheckPlan(float, lowered);
+const { float, lowered, refs } = workerData as { float: Graph; lowered: Graph; refs?: ReferenceModel[] };
+const plan = new CheckPlan(float, lowered, refs);
 parentPort!.on('message', (m: ChunkRequest) => {
   let reply: ChunkReply;
   try {

@@ -40,6 +40,12 @@ export interface CheckReport {
   float_accuracy?: number;
   lowered_accuracy?: number;
   agreement: number;
+  /**
+   * Further float models on the same samples (check --binarize-weights: 'unbinarized', the model's own
+   * weights; --calibrate: 'calibrated', the float model with its 8-bit quantizers): accuracy, and top-1
+   * agreement with the lowered network.
+   */
+  references?: ReferenceResult[];
   layers: LayerAgreement[];
   disagreements: Disagreement[];
 }
@@ -103,10 +109,25 @@ function compareLayer(fv: Tensor, bits: Tensor, C: number, levels: readonly numb
 /** Where check reads each binary layer: the float value, the lowered bits, accumulator and thresholds. */
 interface LayerRef { name: string; floatOut: string; bitsOut: string; accIn: string; tIn: string; C: number; levels: readonly number[] }
 
+/** A further float model that check runs beside the two it compares (CheckReport.references). */
+export interface ReferenceModel {
+  readonly name: string;
+  readonly graph: Graph;
+}
+
+export interface ReferenceResult {
+  readonly name: string;
+  accuracy?: number;
+  /** Top-1 agreement with the lowered network. */
+  agreement: number;
+}
+
 /** What one sample contributes to the report: its two classes, per-layer counts, and a cause if they differ. */
 export interface SampleResult {
   readonly fc: number;
   readonly lc: number;
+  /** The class of each reference model. */
+  readonly rc?: readonly number[];
   /** Per binary layer: [bits, identical, zeros]. */
   readonly layers: readonly (readonly [number, number, number])[];
   readonly cause?: string;
@@ -119,7 +140,7 @@ export class CheckPlan {
   private readonly lOut: string;
   private readonly scoreOutput: boolean;
 
-  constructor(readonly float: Graph, readonly lowered: Graph) {
+  constructor(readonly float: Graph, readonly lowered: Graph, readonly refs: readonly ReferenceModel[] = []) {
     // binary layers: each lowered Threshold carries the name of the float node whose output it packs
     this.layers = lowered.nodes.filter((n) => n.domain === 'bnnc' && n.op === 'Threshold').map((t) => {
       const f = float.nodes.find((n) => n.name === t.name);
@@ -143,13 +164,14 @@ export class CheckPlan {
     const lv = run(lowered, { [lowered.inputs[0].name]: s.q }, { keepAll: true });
     const fc = classOf(fv.get(this.fOut)!, this.scoreOutput);
     const lc = classOf(lv.get(this.lOut)!, this.scoreOutput);
+    const rc = this.refs.length ? this.refs.map((r) => classOf(run(r.graph, { [r.graph.inputs[0].name]: s.x }).get(r.graph.outputs[0])!, this.scoreOutput)) : undefined;
     let firstLayer = -1, firstPos = -1;
     const counts = layers.map((l, i) => {
       const r = compareLayer(fv.get(l.floatOut)!, lv.get(l.bitsOut)!, l.C, l.levels);
       if (r.firstDiff >= 0 && firstLayer < 0) { firstLayer = i; firstPos = r.firstDiff; }
       return [sizeOf(lv.get(l.accIn)!.shape), r.identical, r.zeros] as const;
     });
-    if (fc === lc) return { fc, lc, layers: counts };
+    if (fc === lc) return { fc, lc, rc, layers: counts };
     let cause: string;
     if (firstLayer < 0) cause = 'every binary activation is identical; the last layer\'s float rounding (epilogue vs the float model\'s sum) ranks two classes differently';
     else {
@@ -160,7 +182,7 @@ export class CheckPlan {
         ? `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc} is at the threshold ${t}; the float model's rounded sum fell on the other side`
         : `layer '${l.name}' position ${firstPos} (NHWC): accumulator ${acc}, threshold ${t}; the float model's value differs by its own rounding of the layer sum`;
     }
-    return { fc, lc, layers: counts, cause };
+    return { fc, lc, rc, layers: counts, cause };
   }
 }
 
@@ -173,9 +195,11 @@ export class CheckTally {
   private fCorrect = 0;
   private lCorrect = 0;
   private labelled = 0;
+  private readonly refs: { name: string; correct: number; agree: number }[];
 
   constructor(plan: CheckPlan) {
     this.stats = plan.layers.map((l) => ({ node: l.name, bits: 0, identical: 0, zeros: 0 }));
+    this.refs = plan.refs.map((r) => ({ name: r.name, correct: 0, agree: 0 }));
   }
 
   /** Adds the next sample's result; returns how many samples are done. */
@@ -185,6 +209,10 @@ export class CheckTally {
       st.bits += bits;
       st.identical += identical;
       st.zeros += zeros;
+    });
+    r.rc?.forEach((c, i) => {
+      if (c === r.lc) this.refs[i].agree++;
+      if (label !== undefined && c === label) this.refs[i].correct++;
     });
     if (r.fc === r.lc) this.agree++;
     else this.disagreements.push({ sample: this.count, label, floatClass: r.fc, loweredClass: r.lc, cause: r.cause! });
@@ -206,12 +234,13 @@ export class CheckTally {
       agreement: count ? this.agree / count : 1,
       layers: this.stats,
       disagreements: this.disagreements,
+      ...(this.refs.length ? { references: this.refs.map((r) => ({ name: r.name, accuracy: labelled ? r.correct / labelled : undefined, agreement: r.agree / count })) } : {}),
     };
   }
 }
 
-export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void): CheckReport {
-  const plan = new CheckPlan(float, lowered);
+export function checkModel(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, onProgress?: (done: number) => void, refs: readonly ReferenceModel[] = []): CheckReport {
+  const plan = new CheckPlan(float, lowered, refs);
   const tally = new CheckTally(plan);
   for (const s of samples) {
     const done = tally.add(plan.sample(s), s.label);
@@ -238,14 +267,14 @@ const CHUNK = 16;
  * of checkModel. An error in a worker ends the check with that error (a CompileError keeps its code).
  * With jobs ≤ 1, or without the compiled worker, this is checkModel.
  */
-export async function checkModelThreaded(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, jobs: number, onProgress?: (done: number) => void): Promise<CheckReport> {
-  if (jobs <= 1 || !WORKER_AVAILABLE) return checkModel(float, lowered, samples, onProgress);
-  const tally = new CheckTally(new CheckPlan(float, lowered));
+export async function checkModelThreaded(float: Graph, lowered: Graph, samples: Iterable<CheckSample>, jobs: number, onProgress?: (done: number) => void, refs: readonly ReferenceModel[] = []): Promise<CheckReport> {
+  if (jobs <= 1 || !WORKER_AVAILABLE) return checkModel(float, lowered, samples, onProgress, refs);
+  const tally = new CheckTally(new CheckPlan(float, lowered, refs));
   const it = samples[Symbol.iterator]();
   const labels: (number | undefined)[] = [];
   const done = new Map<number, readonly SampleResult[]>();
   let read = 0, taken = 0, exhausted = false;
-  const workers = Array.from({ length: jobs }, () => new Worker(WORKER, { workerData: { float, lowered } }));
+  const workers = Array.from({ length: jobs }, () => new Worker(WORKER, { workerData: { float, lowered, refs } }));
   try {
     return await new Promise<CheckReport>((resolve, rejectOnce) => {
       let stopped = false;
@@ -301,12 +330,18 @@ export async function checkModelThreaded(float: Graph, lowered: Graph, samples: 
   }
 }
 
+const REFERENCE_TEXT: Record<string, string> = {
+  unbinarized: 'float model before --binarize-weights',
+  calibrated: 'float model with the calibrated 8-bit quantizers',
+};
+
 export function formatCheck(r: CheckReport): string {
   const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
   const lines = [
     `samples: ${r.samples}`,
     `top-1 agreement (float vs lowered): ${pct(r.agreement)}`,
     `accuracy: float ${pct(r.float_accuracy)}, lowered ${pct(r.lowered_accuracy)}`,
+    ...(r.references ?? []).map((m) => `${REFERENCE_TEXT[m.name] ?? m.name}: accuracy ${pct(m.accuracy)}, top-1 agreement with lowered ${pct(m.agreement)}`),
     '',
     'binary layer            identical bits   Sign(0) in float',
     ...r.layers.map((l) => `${l.node.padEnd(22)}  ${pct(l.bits ? l.identical / l.bits : 1).padStart(14)}   ${l.zeros}`),

@@ -79,7 +79,10 @@ function quantOptions(cmd: Command): Command {
     .option('--input-scale <s>', 'raw input q maps to the model input as x = (q − zero_point) · s; a fraction such as 1/255 divides')
     .option('--input-zero-point <z>', 'zero point of the raw input', undefined)
     .option('--input-offset <o>', 'or: x = q · scale + offset (offset = −zero_point · scale)')
-    .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'));
+    .addOption(new Option('--input-type <t>', 'element type of the raw input').choices(['uint8', 'int8']).default('uint8'))
+    .option('--calibrate <file>', 'raw inputs (idx, .npy or .pb, as --data) that choose an 8-bit scale for each float activation a binary layer reads (docs/calibration.md)')
+    .option('--calibrate-limit <n>', 'calibrate on the first N samples only', '1000')
+    .addOption(new Option('--calibrate-method <m>', 'how a scale is chosen from the calibration values').choices(['mse', 'percentile', 'minmax']).default('mse'));
 }
 
 /** With a chip target: what the application keeps of its flash and RAM (docs/targets.md, "Chips"). */
@@ -104,12 +107,18 @@ interface CheckFlags extends ModelFlags {
   inputZeroPoint?: string;
   inputType?: string;
   inputOffset?: string;
+  calibrate?: string;
+  calibrateLimit?: string;
+  calibrateMethod?: string;
 }
 
 /** --input-scale and its companions (none: the model's own 8-bit input Quant, or an integer input). */
 async function quantOptionsOf(o: CheckFlags): Promise<LowerOptions> {
   const { parseInputQuant } = await import('./compile.js');
-  return { inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset) };
+  return {
+    inputQuant: parseInputQuant(o.inputScale, o.inputZeroPoint, o.inputType, o.inputOffset),
+    calibrate: o.calibrate, calibrateLimit: o.calibrateLimit, calibrateMethod: o.calibrateMethod,
+  };
 }
 
 /** The options that shape the C, as the generated header states them (not the output folder or --force). */
@@ -118,6 +127,7 @@ function optionsText(o: CheckFlags & { target: string; prefix?: string; selftest
     target: o.target, prefix: o.prefix, labels: o.labels, package: o.package, 'input-shape': o.inputShape?.join(' '), 'binarize-weights': o.binarizeWeights?.join(' '),
     'input-scale': o.inputScale, 'input-zero-point': o.inputZeroPoint, 'input-offset': o.inputOffset,
     'input-type': o.inputScale ?? o.inputZeroPoint ?? o.inputOffset ? o.inputType : undefined,
+    calibrate: o.calibrate, 'calibrate-limit': o.calibrate ? o.calibrateLimit : undefined, 'calibrate-method': o.calibrate ? o.calibrateMethod : undefined,
     selftest: o.selftest, data: o.selftest ? o.data : undefined, seed: o.selftest && !o.data ? o.seed : undefined,
   }).filter(([, v]) => v !== undefined).map(([k, v]) => `--${k} ${v}`).join(' ');
 }
@@ -334,8 +344,9 @@ export function buildProgram(io: Io): Command {
     .action(async (model: string, o: CheckFlags & { target: string; output: string; kernels: 'optimized' | 'reference'; bench: boolean; force?: boolean }) => {
       const [{ prepare }, { buildReport }, { writeReportFile }] = await Promise.all([import('./compile.js'), import('./report/report.js'), import('./report/write.js')]);
       const target = loadTarget(o.target);
-      const { inputQuant } = await quantOptionsOf(o);
-      const { float, lowered } = prepare(model, { ...(await loadOptions(o, io)), inputQuant });
+      const quant = await quantOptionsOf(o);
+      const { inputQuant } = quant;
+      const { float, lowered } = prepare(model, { ...(await loadOptions(o, io)), ...quant });
       const html = buildReport({ model, version: VERSION, float, lowered, target, inputQuant, kernels: o.kernels, bench: o.bench, samples: o, warn: io.err });
       writeReportFile(o.output, html, { force: o.force, model });
       io.out(`wrote ${o.output} (${target.name})\n`);

@@ -19,6 +19,7 @@ import { rawInputs, sampleSource } from './data/samples.js';
 import { labelsFromMetadata, parseLabelsText, type Labels } from './backend/labels.js';
 import { measureStack } from './backend/footprint.js';
 import { modelMetadata } from './onnx/metadata.js';
+import { type Calibration, calibrateModel, type CalibrateOptions } from './calibrate.js';
 
 export { parseInputQuant } from './input-quant.js';
 
@@ -33,7 +34,7 @@ export interface LoadOptions extends Omit<ImportOptions, 'modelDir'>, PipelineOp
   readonly binarizeWeights?: 'all' | readonly string[];
 }
 
-export interface LowerOptions extends PipelineOptions {
+export interface LowerOptions extends PipelineOptions, CalibrateOptions {
   /** How raw integer input maps to a float model input; default: the model's own 8-bit input Quant. */
   readonly inputQuant?: InputQuant;
   /** false keeps the engine's Math.exp/Math.log for Softmax (the `ts` target runs in the same engine). */
@@ -106,10 +107,23 @@ function readLabelsFile(path: string): Labels {
   return parseLabelsText(text, `--labels ${basename(path)}`);
 }
 
-/** The float graph (what the model computes) and the lowered one (what every back end compiles). */
-export function prepare(model: ModelSource, opts: LoadOptions & LowerOptions = {}, read?: (bytes: Uint8Array) => void): { float: Graph; lowered: Graph } {
+/**
+ * The float graph (what the model computes) and the lowered one (what every back end compiles); between
+ * them, where the float graph's layers read unquantized float activations, the calibrated quantizers
+ * (`--calibrate`): `calibrated` is the float graph with them, and `calibration` what the data gave.
+ */
+export function prepare(model: ModelSource, opts: LoadOptions & LowerOptions = {}, read?: (bytes: Uint8Array) => void): Prepared {
   const float = loadModel(model, opts, read);
-  return { float, lowered: lowerModel(float, opts) };
+  const { graph, calibration } = calibrateModel(float, opts);
+  if (calibration) opts.after?.('calibrate', graph);
+  return { float, lowered: lowerModel(graph, opts), ...(calibration ? { calibrated: graph, calibration } : {}) };
+}
+
+export interface Prepared {
+  readonly float: Graph;
+  readonly lowered: Graph;
+  readonly calibrated?: Graph;
+  readonly calibration?: Calibration;
 }
 
 /** Softmax as bnnc's portable float32 code in C; a `ts` module runs in this engine, with its Math.exp. */

@@ -56,6 +56,7 @@ export const DIAGNOSTICS = {
   BNNC_E113: 'activation scale differs between channels',
   BNNC_E114: 'activation zero point is not one integer',
   BNNC_E115: 'activation levels the quantizer does not give',
+  BNNC_E120: 'float activations need calibration data',
   BNNC_E130: 'invalid integer value range',
   BNNC_E140: 'an integer pool or join would overflow its type',
   BNNC_E141: 'an average pool whose windows hold different numbers of values',

@@ -6,8 +6,8 @@ import { loadTarget, type Target, type VerifyReport, verifyOnTarget } from './ba
 import { expectation, type ExpectReport } from './backend/expect.js';
 import { bench as benchLowered, type BenchReport } from './bench/bench.js';
 import type { Reserve } from './bench/estimate.js';
-import { type CheckReport, checkModel, checkModelThreaded } from './check.js';
-import { type CompileOptions, type LoadOptions, loadModel, lowerModel, type LowerOptions, type ModelSource, prepare, runsPortableMath } from './compile.js';
+import { type CheckReport, checkModel, checkModelThreaded, type ReferenceModel } from './check.js';
+import { type CompileOptions, type LoadOptions, loadModel, lowerModel, type LowerOptions, type ModelSource, type Prepared, prepare, runsPortableMath } from './compile.js';
 import { readData } from './data/datasets.js';
 import { rawInputs, type SampleFlags, sampleSource } from './data/samples.js';
 import { inspectGraph, type InspectReport, loweringVerdict } from './inspect.js';
@@ -62,14 +62,25 @@ export function inspect(model: ModelSource, opts: LoadOptions & LowerOptions = {
 
 /** The float and the lowered model on the same inputs: agreement, accuracies, identical bits per layer. */
 export function check(model: ModelSource, opts: CheckOptions = {}): CheckReport {
-  const { float, lowered } = prepare(model, opts);
-  return checkModel(float, lowered, sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts)), opts.onProgress);
+  const p = prepare(model, opts);
+  return checkModel(p.float, p.lowered, sampleSource(p.float, p.lowered, p.lowered.inputQuant, sampleFlags(opts)), opts.onProgress, references(model, opts, p));
 }
 
 /** check on `jobs` worker threads (src/check-worker.ts): the same report, samples in the same order. */
 export async function checkOnThreads(model: ModelSource, opts: CheckOptions & { readonly jobs: number }): Promise<CheckReport> {
-  const { float, lowered } = prepare(model, opts);
-  return checkModelThreaded(float, lowered, sampleSource(float, lowered, lowered.inputQuant, sampleFlags(opts)), opts.jobs, opts.onProgress);
+  const p = prepare(model, opts);
+  return checkModelThreaded(p.float, p.lowered, sampleSource(p.float, p.lowered, p.lowered.inputQuant, sampleFlags(opts)), opts.jobs, opts.onProgress, references(model, opts, p));
+}
+
+/**
+ * What check runs beside the float and the lowered model: with --binarize-weights the model's own float
+ * weights (the accuracy binarizing costs), with calibration the float model with its quantizers.
+ */
+function references(model: ModelSource, opts: CheckOptions, p: Prepared): ReferenceModel[] {
+  return [
+    ...(opts.binarizeWeights ? [{ name: 'unbinarized', graph: loadModel(model, { ...opts, binarizeWeights: undefined }) }] : []),
+    ...(p.calibrated ? [{ name: 'calibrated', graph: p.calibrated }] : []),
+  ];
 }
 
 /** The model compiled for `target` and run there (emulator or host), every output compared bit for bit. */

@@ -55,7 +55,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['onnx', 'lower', 'backend'],
   ['check.ts', 'inspect.ts'],
   ['data', 'bench', 'output', 'check-worker.ts'],
-  ['output.ts', 'input-quant.ts', 'report'],
+  ['output.ts', 'input-quant.ts', 'report', 'calibrate.ts'],
   ['compile.ts'],
   ['library.ts'],
   ['index.ts', 'cli.ts'],

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/backend/index.js';
 import { runFirmware } from '../../src/backend/firmware.js';
 import { checkModel, type CheckSample, sampleFromRaw } from '../../src/check.js';
+import { calibrateModel } from '../../src/calibrate.js';
 import { build, loadModel, lowerModel } from '../../src/compile.js';
 import { readIdx } from '../../src/data/datasets.js';
 import type { Graph } from '../../src/ir/types.js';
@@ -51,6 +52,24 @@ describe.skipIf(!HAVE_DATA)('example models', () => {
     expect(r.agreement).toBe(1);
     expect(r.lowered_accuracy).toBe(r.float_accuracy);
     for (const l of r.layers) expect(l.identical / l.bits).toBeGreaterThanOrEqual(0.999);
+  });
+
+  it('binaryconnect: the fake-quantized export lowers exactly; the plain one, calibrated on training images, as its calibrated float model', () => {
+    const m = JSON.parse(readFileSync(`${ROOT}examples/binaryconnect/metrics.json`, 'utf8')) as Record<string, number>;
+    expect(m.test_accuracy_float).toBeGreaterThanOrEqual(0.88);
+    // binary weights, fine-tuned, cost at most 3 points (PyTorch's figures, 10,000 images)
+    expect(m.test_accuracy_float - m.test_accuracy_binaryconnect_without_quantizer).toBeLessThanOrEqual(0.03);
+    const exact = loadModel(`${ROOT}examples/binaryconnect/binaryconnect.onnx`);
+    const lowered = lowerModel(exact, { inputQuant: Q });
+    const r = checkModel(exact, lowered, samples(exact, lowered, 300));
+    expect(r.agreement).toBe(1);
+    const plain = loadModel(`${ROOT}examples/binaryconnect/binaryconnect-plain.onnx`);
+    const { graph, calibration } = calibrateModel(plain, { inputQuant: Q, calibrate: `${FASHION}train-images-idx3-ubyte.gz`, calibrateLimit: 200 });
+    expect(calibration!.tensors.map((t) => t.signed)).toEqual([false, false, false, false]);
+    const low = lowerModel(graph, { inputQuant: Q });
+    const c = checkModel(plain, low, samples(plain, low, 300), undefined, [{ name: 'calibrated', graph }]);
+    expect(c.references![0].agreement).toBe(1);
+    expect(c.agreement).toBeGreaterThanOrEqual(0.98);
   });
 
   for (const target of ['cortex-m4', 'esp32c3', 'esp32']) {
