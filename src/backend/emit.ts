@@ -155,7 +155,7 @@ function packageTemplates(pkg: Package): { template: string; name: (prefix: stri
 const SOURCE_FOLDER: Partial<Record<Package, string>> = { arduino: 'src' };
 
 /** What the package templates add to the model's data: the cycle counter, layer names, CPU flags, version. */
-function packageData(model: CModel, target: Target): object {
+function packageData(model: CModel, target: Target, sha: string | undefined): object {
   const counter = target.cycleCounter;
   return {
     cycles: { [counter.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]: true, kind: counter },
@@ -164,6 +164,9 @@ function packageData(model: CModel, target: Target): object {
     // the -m options the code was generated for: the CMake package's default BNNC_CPU_FLAGS
     cpuFlags: target.compiler.flags.filter((f) => f.startsWith('-m')).join(' '),
     libraryName: model.prefix.replace(/_/g, '-'),
+    // the packages' version follows the header's identity: bnnc's version, and the model's SHA-256 (first 12
+    // hex digits) as semver build metadata, so a different model or bnnc gives a different package version
+    packageVersion: `${BNNC_VERSION}${sha && /^[0-9a-f]{64}$/.test(sha) ? `+${sha.slice(0, 12)}` : ''}`,
   };
 }
 
@@ -181,7 +184,7 @@ export function emitC(lowered: Graph, target: Target, opts: EmitOptions = {}): M
   const files = new Map<string, string>();
   files.set(`${src}${p}.h`, render(target.family, 'model.h.hbs', data));
   files.set(`${src}${p}.c`, render(target.family, 'model.c.hbs', data));
-  const pkgData = { ...data, ...packageData(model, target) };
+  const pkgData = { ...data, ...packageData(model, target, opts.identity?.modelSha256) };
   for (const t of packageTemplates(pkg)) {
     const name = t.name(p);
     files.set(name === `${p}_timing.h` ? `${src}${name}` : name, render(target.family, t.template, pkgData));

@@ -26,7 +26,8 @@ function mlp(): Graph {
 
 /** Writes the package for `target` into `dir` and returns its files. */
 function writePackage(dir: string, target: string, pkg: Package, prefix = 'mlp'): Map<string, string> {
-  const files = emitC(mlp(), loadTarget(target), { prefix, package: pkg });
+  // the identity the CLI gives (a model's SHA-256), so the manifests carry the version users get: 0.1.0+cccccccccccc
+  const files = emitC(mlp(), loadTarget(target), { prefix, package: pkg, identity: { modelSha256: 'c'.repeat(64) } });
   for (const [name, text] of files) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
@@ -162,6 +163,25 @@ function properties(text: string): Map<string, string> {
 }
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+describe('package versions', () => {
+  it("follow the header's identity: bnnc's version, and the model's SHA-256 as build metadata", () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const shaA = 'a'.repeat(12) + '0'.repeat(52), shaB = 'b'.repeat(12) + '0'.repeat(52);
+    const versions = (sha?: string) => {
+      const opts = { prefix: 'mlp', identity: sha ? { modelSha256: sha } : undefined };
+      const arduino = properties(emitC(mlp(), loadTarget('cortex-m4'), { ...opts, package: 'arduino' }).get('library.properties')!).get('version');
+      const pio = (JSON.parse(emitC(mlp(), loadTarget('cortex-m4'), { ...opts, package: 'platformio' }).get('library.json')!) as { version: string }).version;
+      const idf = /^version: "([^"]+)"$/m.exec(emitC(mlp(), loadTarget('esp32c3'), { ...opts, package: 'esp-idf' }).get('idf_component.yml')!)?.[1];
+      return [arduino, pio, idf];
+    };
+    expect(versions(shaA)).toEqual(Array(3).fill(`${version}+aaaaaaaaaaaa`));
+    expect(versions(shaB)).toEqual(Array(3).fill(`${version}+bbbbbbbbbbbb`));
+    // bytes without a known hash (the library's compile of an in-memory graph): bnnc's version alone
+    expect(versions()).toEqual(Array(3).fill(version));
+    for (const v of versions(shaA)) expect(v).toMatch(SEMVER);
+  });
+});
 
 describe('the Arduino library', () => {
   it('follows the library specification (1.5 format, rev. 2.2): library.properties, src/ and examples/<name>/<name>.ino', () => {
