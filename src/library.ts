@@ -11,6 +11,7 @@ import { type CompileOptions, type LoadOptions, loadModel, lowerModel, type Lowe
 import { readData } from './data/datasets.js';
 import { rawInputs, type SampleFlags, sampleSource } from './data/samples.js';
 import { inspectGraph, type InspectReport, loweringVerdict } from './inspect.js';
+import { calibrateModel } from './calibrate.js';
 
 /**
  * The inputs of `check` and `verify` (src/data/samples.ts): raw integers from a data file, else seeded
@@ -57,7 +58,8 @@ export interface BenchOptions extends CompileOptions {
  */
 export function inspect(model: ModelSource, opts: LoadOptions & LowerOptions = {}): InspectReport {
   const g = loadModel(model, opts);
-  return inspectGraph(g, loweringVerdict(g, (inputQuant) => lowerModel(g, { ...opts, inputQuant }), opts.inputQuant));
+  // the verdict of what compile would do: calibration first (BNNC_E120 without --calibrate where needed)
+  return inspectGraph(g, loweringVerdict(g, (inputQuant) => lowerModel(calibrateModel(g, { ...opts, inputQuant }).graph, { ...opts, inputQuant }), opts.inputQuant));
 }
 
 /** The float and the lowered model on the same inputs: agreement, accuracies, identical bits per layer. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrationPoints } from '../src/analyze/calibration.js';
 import { calibrateModel } from '../src/calibrate.js';
-import { check, verify } from '../src/library.js';
+import { check, inspect, verify } from '../src/library.js';
 import { hasTool } from './helpers/resources.js';
 import { main } from '../src/cli.js';
 import { loadModel } from '../src/compile.js';
@@ -211,6 +211,13 @@ describe('calibration', () => {
     expect(res.err).toContain("'b2f'");
     expect(res.err).toContain('--calibrate');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('inspect gives the verdict compile gives: BNNC_E120 on the reading node without --calibrate, every node taken with it', () => {
+    const without = inspect(modelPath, QUANT_INPUT);
+    expect(without.lowering).toMatchObject({ ok: false, code: 'BNNC_E120', node: 'conv2' });
+    const calibrated = inspect(modelPath, { ...QUANT_INPUT, calibrate: dataPath });
+    expect(calibrated.lowering?.ok).toBe(true);
   });
 
   it('calibration data of another shape: BNNC_E050 naming both shapes, nothing written', async () => {
