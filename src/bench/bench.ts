@@ -113,7 +113,7 @@ function layerConsts(model: CModel, l: Layer): { weights: number; thresholds: nu
     if (!c.name.startsWith(`${model.prefix}_c${i}_`)) continue;
     const b = c.count * (CTYPE_BYTES[c.ctype] ?? 4);
     if (/_(weights|wcols|wbytes)$/.test(c.name)) out.weights += b;
-    else if (/_(thresholds|kinds|dirs|dmin|e|fmask|omask)$/.test(c.name)) out.thresholds += b;
+    else if (/_(thresholds|thr_base|thr_step|thr_corr|kinds|dirs|dmin|e|fmask|omask)$/.test(c.name)) out.thresholds += b;
     else out.other += b;
   }
   return out;

@@ -1,5 +1,6 @@
 // bnnc.MultiThreshold in C: sorted thresholds (what the lowering derives) are searched by binary lifting,
-// any other table is counted threshold by threshold; both must give the interpreter's levels bit for bit.
+// any other table is counted threshold by threshold; a sorted table near an arithmetic progression is
+// stored as base + step + int8/int16 corrections; all must give the interpreter's levels bit for bit.
 // Graph: uint8 NHWC → IntConv (±1, 3×3) → MultiThreshold → Dequantize (levels as their own float values).
 import { describe, expect, it } from 'vitest';
 import { buildCModel } from '../../src/backend/c-data.js';
@@ -23,15 +24,23 @@ function rng(seed: number): () => number {
   };
 }
 
+/** How a channel's thresholds are drawn: uniform at random, or an arithmetic progression plus noise
+ *  (±`noise`), or a progression whose upper half jumps far above every sum (corrections beyond int16). */
+type Table = 'random' | { noise: number } | 'jump';
+
 /** L thresholds per channel inside the sums' range; sorted in each channel's direction unless `shuffle`. */
-function graph(L: number, shuffle: boolean, seed: number): Graph {
+function graph(L: number, shuffle: boolean, seed: number, table: Table = 'random'): Graph {
   const r = rng(seed);
   const reach = 9 * C * 255;
   const dirs = Array.from({ length: M }, (_, m) => (m % 2 === 0 ? 1 : -1));
   const t: number[] = [];
   for (let m = 0; m < M; m++) {
     // clustered near 0 so that the sums of random pixels cross many of them
-    const row = Array.from({ length: L }, () => Math.round((r() - 0.5) * reach * 0.3));
+    const span = reach * 0.3, start = (r() - 0.5) * span * 0.2, slope = span / L;
+    const row = Array.from({ length: L }, (_, l) =>
+      table === 'random' ? Math.round((r() - 0.5) * span)
+      : table === 'jump' ? Math.round(start - span / 2 + l * slope) + (m === 0 && l >= L / 2 ? 1_000_000 : 0)
+      : Math.round(start - span / 2 + l * slope + (r() * 2 - 1) * table.noise));
     row.sort((a, b) => (dirs[m] === 1 ? a - b : b - a));
     if (shuffle) row.reverse();
     t.push(...row);
@@ -63,31 +72,45 @@ function inputs(n: number, seed: number): Tensor[] {
   return Array.from({ length: n }, () => tensor('uint8', [1, H, H, C], Array.from({ length: H * H * C }, () => Math.floor(r() * 256))));
 }
 
-const CASES: { L: number; shuffle: boolean; search: boolean }[] = [
-  { L: 255, shuffle: false, search: true }, // 8 bits: 2S − 1 = L, no bound test
-  { L: 6, shuffle: false, search: true }, // the bound test l + s ≤ L
-  { L: 3, shuffle: false, search: false }, // few thresholds: counted
-  { L: 7, shuffle: true, search: false }, // unsorted: counted
+/** `store`: the C's correction type in the compact form, 'int32_t' for the plain int32 table. */
+const CASES: { L: number; shuffle: boolean; search: boolean; table?: Table; store: string; m4?: boolean }[] = [
+  { L: 255, shuffle: false, search: true, store: 'int16_t' }, // 8 bits: 2S − 1 = L, no bound test
+  { L: 6, shuffle: false, search: true, store: 'int16_t' }, // the bound test l + s ≤ L
+  { L: 3, shuffle: false, search: false, store: 'int32_t' }, // few thresholds: counted
+  { L: 7, shuffle: true, search: false, store: 'int32_t' }, // unsorted: counted
+  { L: 255, shuffle: false, search: true, table: { noise: 3 }, store: 'int8_t', m4: true }, // near a progression
+  { L: 127, shuffle: false, search: true, table: { noise: 3 }, store: 'int8_t' }, // bound test, compact
+  { L: 255, shuffle: false, search: true, table: { noise: 400 }, store: 'int16_t', m4: true },
+  { L: 255, shuffle: false, search: true, table: 'jump', store: 'int32_t' }, // corrections beyond int16
 ];
 
+function verify(g: Graph, target: string, xs: Tensor[]): void {
+  const report = verifyOnTarget(g, loadTarget(target), xs, { prefix: 'mt' });
+  expect(report.ran).toBe(true);
+  expect(report.vectors).toBe(xs.length);
+  expect(report.firstMismatches).toEqual([]);
+  expect(report.mismatchedVectors).toBe(0);
+}
+
 describe('bnnc.MultiThreshold in C', () => {
-  for (const { L, shuffle, search } of CASES) {
-    it(`${L} thresholds${shuffle ? ', unsorted' : ''}: ${search ? 'binary search' : 'counted'}, bit-exact on the host`, () => {
-      const g = graph(L, shuffle, 20 + L);
+  for (const { L, shuffle, search, table, store, m4 } of CASES) {
+    const what = table === undefined || table === 'random' ? '' : table === 'jump' ? ', a jump' : `, a progression ±${table.noise}`;
+    it(`${L} thresholds${shuffle ? ', unsorted' : ''}${what}: ${search ? 'binary search' : 'counted'}, ${store} table, bit-exact on the host${m4 ? ' and the Cortex-M4' : ''}`, () => {
+      const g = graph(L, shuffle, 20 + L, table);
       const host = loadTarget('host');
-      const layer = buildCModel(g, host, 'mt').layers.find((l) => l.partial === 'MultiThreshold')!;
+      const model = buildCModel(g, host, 'mt');
+      const layer = model.layers.find((l) => l.partial === 'MultiThreshold')!;
       expect(layer.search).toBe(search);
+      expect(layer.compact ? layer.ct : 'int32_t').toBe(store);
       const xs = inputs(12, 30 + L);
       // the levels are spread: the test reaches several of them, not one end
       const seen = new Set<number>();
       for (const x of xs) for (const v of run(g, { x }).get('y')!.data) seen.add(v);
       expect(seen.size).toBeGreaterThan(Math.min(L, 3));
-      if (!available('the host C compiler (cc)', hasTool('cc'))) return;
-      const report = verifyOnTarget(g, host, xs, { prefix: 'mt' });
-      expect(report.ran).toBe(true);
-      expect(report.vectors).toBe(12);
-      expect(report.firstMismatches).toEqual([]);
-      expect(report.mismatchedVectors).toBe(0);
-    });
+      if (available('the host C compiler (cc)', hasTool('cc'))) verify(g, 'host', xs);
+      if (m4 && available('the Cortex-M4 toolchain and emulator', hasTool('arm-none-eabi-gcc') && hasTool('qemu-system-arm'))) {
+        verify(g, 'cortex-m4', xs.slice(0, 4));
+      }
+    }, 600_000);
   }
 });

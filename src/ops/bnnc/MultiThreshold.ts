@@ -78,12 +78,63 @@ function multiThresholdCData(c: CDataContext): CLayer {
   }
   const S = 2 ** Math.floor(Math.log2(nl));
   const search = sorted && nl > 4;
+  const compact = search ? compactTable(t.data, ch, nl, dirs) : undefined;
   return {
     search, S, STEPS: Math.log2(S) + 1, BOUND: 2 * S - 1 <= nl ? '' : `l + s <= ${nl} && `,
     partial: 'MultiThreshold',
     comment: `${c.head}\n * ${nl + 1} levels from ${nl} thresholds per channel, ${ch} channels, ${h}x${wd} pixels`,
     P: h * wd, C: ch, L: nl, QMIN: (n.attrs.qmin as number | undefined) ?? 0, yt: c.ctype(n.outputs[0]),
-    thresholds: c.array('thresholds', 'int32_t', t.data, 10),
     dirs: c.array('dirs', 'int8_t', dirs, 16),
+    ...(compact
+      ? {
+          compact: true, SH: compact.shift, ct: compact.ctype,
+          bases: c.array('thr_base', 'int32_t', compact.bases, 10),
+          steps: c.array('thr_step', 'int32_t', compact.steps, 10),
+          corrections: c.array('thr_corr', compact.ctype, compact.corrections, 16),
+        }
+      : { compact: false, thresholds: c.array('thresholds', 'int32_t', t.data, 10) }),
   };
+}
+
+const I32_MAX = 2 ** 31 - 1;
+const fitsI32 = (v: number): boolean => v >= -(2 ** 31) && v <= I32_MAX;
+
+/**
+ * A sorted channel's thresholds lie close to an arithmetic progression (an affine chain, then a uniform
+ * quantizer), so they are stored as T[c, l] = b_c ± ((l·s_c) >> SH) + d[c, l] (+ on increasing channels,
+ * − on decreasing ones): b_c = T[c, 0], s_c = round(|T[c, L−1] − b_c|·2^SH / (L−1)) ≥ 0, so l·s_c ≥ 0 and
+ * the shift is exact floor division with no implementation-defined C; d the remainder. SH is the largest
+ * of 16 … 0 with (L−1)·s_c ≤ 2^31 − 1 on every channel, so l·s_c never overflows int32; every partial
+ * sum b_c ± p is checked too. d takes the narrowest of int8, int16 holding every channel's corrections;
+ * undefined (keep the int32 table) when none does or nothing fits int32.
+ */
+function compactTable(t: ArrayLike<number>, ch: number, nl: number, dirs: ArrayLike<number>):
+  { shift: number; ctype: 'int8_t' | 'int16_t'; bases: number[]; steps: number[]; corrections: number[] } | undefined {
+  const span = (ci: number): number => Math.abs(t[ci * nl + nl - 1] - t[ci * nl]);
+  let shift = 16;
+  const stepOf = (ci: number, sh: number): number => Math.round((span(ci) * 2 ** sh) / (nl - 1));
+  const fits = (sh: number): boolean => {
+    for (let ci = 0; ci < ch; ci++) if (stepOf(ci, sh) * (nl - 1) > I32_MAX) return false;
+    return true;
+  };
+  while (shift >= 0 && !fits(shift)) shift--;
+  if (shift < 0) return undefined;
+  const bases: number[] = [], steps: number[] = [], corrections: number[] = [];
+  let lo = 0, hi = 0;
+  for (let ci = 0; ci < ch; ci++) {
+    const base = t[ci * nl], step = stepOf(ci, shift), sign = dirs[ci] === 1 ? 1 : -1;
+    bases.push(base);
+    steps.push(step);
+    for (let l = 0; l < nl; l++) {
+      const approx = base + sign * Math.floor((l * step) / 2 ** shift);
+      const d = t[ci * nl + l] - approx;
+      if (!fitsI32(approx) || !fitsI32(d)) return undefined;
+      corrections.push(d);
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    }
+  }
+  if (lo >= -128 && hi <= 127) return { shift, ctype: 'int8_t', bases, steps, corrections };
+  if (lo >= -32768 && hi <= 32767) return { shift, ctype: 'int16_t', bases, steps, corrections };
+  return undefined;
 }
