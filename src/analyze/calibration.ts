@@ -1,7 +1,8 @@
 // Where a float graph needs a calibrated activation quantizer (docs/calibration.md): the float tensors a
 // binary layer reads straight from another layer's float chain (a BinaryConnect network's BatchNorm + ReLU),
 // with no quantizer (a sign, a QONNX quantizer, a Round) in between; the result of a residual join, which
-// the lowering holds as a k-bit stream (lower/join.ts: an Add followed by one k-bit Quant); and a join's
+// the lowering holds as a k-bit stream (lower/join.ts: an Add followed by one k-bit Quant, or by a plain
+// x/s → Round → Clip → ·s), unless the model quantizes it itself; and a join's
 // input whose chain is not affine (a ReLU before the Add). One forward walk over the nodes in their
 // topological order gives each tensor a state; a quantizer then goes at the end of the per-channel chain
 // (after the ReLU), before max-pooling and reshapes, which commute with it.
@@ -60,7 +61,7 @@ export function calibrationPoints(g: Graph): CalibrationPoint[] {
         for (const st of ins) if (st.s === 'float' && !st.affine) need(st, n);
         const out = n.outputs[0];
         const users = readers.get(out) ?? [];
-        const own = users.length === 1 && !g.outputs.includes(out) && users[0].domain === 'qonnx' && CHAIN_QONNX.has(users[0].op) && !binaryActivationForm(g, users[0]);
+        const own = users.length === 1 && !g.outputs.includes(out) && ((users[0].domain === 'qonnx' && CHAIN_QONNX.has(users[0].op) && !binaryActivationForm(g, users[0])) || plainQuantizer(g, readers, users[0]));
         if (users.length > 0 && !own) need({ s: 'float', at: out, producer: n.name, affine: false }, users[0]);
         set(users.length > 0 ? { s: 'quant' } : { s: 'tail' });
       } else set({ s: 'tail' });
@@ -85,6 +86,17 @@ export function calibrationPoints(g: Graph): CalibrationPoint[] {
     } else set({ s: 'tail' });
   }
   return [...found.values()];
+}
+
+/**
+ * x/s (or x·(1/s)) by a constant, then Round, its only reader: the start of the plain fake quantizer
+ * (x/s → Round → Clip → ·s) that lower/join.ts takes after a join as the model's own; the lowering checks
+ * the rest (BNNC_E142 when it is not one).
+ */
+function plainQuantizer(g: Graph, readers: ReadonlyMap<string, readonly Node[]>, n: Node): boolean {
+  if (n.domain !== '' || (n.op !== 'Div' && n.op !== 'Mul') || !g.initializers.has(n.inputs[1] ?? '')) return false;
+  const users = readers.get(n.outputs[0]) ?? [];
+  return users.length === 1 && !g.outputs.includes(n.outputs[0]) && users[0].domain === '' && users[0].op === 'Round';
 }
 
 /** A constant Pad with value 0 (quantizes to 0: it commutes with the quantizer). */
