@@ -2,35 +2,13 @@
 // the unpacked ±1 (or integer-valued) floats, and hand-derived vectors. Each grid is one ORT model holding
 // every case as its own Conv / MaxPool node, so a whole grid costs one session.
 import { describe, expect, it } from 'vitest';
-import { CompileError } from '../../src/errors.js';
 import { tensor } from '../../src/ir/tensor.js';
 import type { AttrValue, DType, Tensor } from '../../src/ir/types.js';
 import { packBits, packWeights, unpackBits } from '../../src/numeric/bits.js';
-import { BNNC_OPS } from '../../src/ops/bnnc/index.js';
-import type { OpContext, OpDef } from '../../src/ops/types.js';
 import { buildModel, randomTensor, rng, runOrt, type NodeIn } from '../helpers/onnx-build.js';
+import { bnncCtx, bnncOp, errorCode, runBnncOp } from './op-check.js';
 
-const op = (name: string): OpDef => BNNC_OPS.find((d) => d.op === name)!;
-
-function ctxFor(name: string, attrs: Record<string, AttrValue>, nIn: number): OpContext {
-  const node = { name: `${name}_test`, op: name, domain: 'bnnc', inputs: Array.from({ length: nIn }, (_, i) => `in${i}`), outputs: ['out'], attrs };
-  return { node, attrs, opset: 13 };
-}
-
-/** Runs infer (with all inputs constant) and eval; checks they agree on the output type. */
-function run(name: string, attrs: Record<string, AttrValue>, inputs: Tensor[]): Tensor {
-  const def = op(name), ctx = ctxFor(name, attrs, inputs.length);
-  const [t] = def.infer(ctx, inputs, inputs);
-  const [y] = def.eval(ctx, inputs);
-  expect(y.dtype).toBe(t.dtype);
-  expect([...y.shape]).toEqual([...t.shape]);
-  return y;
-}
-
-function errorCode(f: () => unknown): string {
-  try { f(); } catch (e) { return e instanceof CompileError ? e.code : `not a CompileError: ${e}`; }
-  return 'no error';
-}
+const op = bnncOp, ctxFor = bnncCtx, run = runBnncOp;
 
 const pm1 = (r: () => number, n: number) => Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1));
 

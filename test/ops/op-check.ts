@@ -1,8 +1,11 @@
 // Shared by the op tests: single-node models, bit-exact comparison with onnxruntime that also tells +0
 // from -0 (the shared ULP helper counts them equal), worst-ULP measurement, and edge-value seeding.
 import { expect } from 'vitest';
+import { CompileError } from '../../src/errors.js';
 import { tensor } from '../../src/ir/tensor.js';
-import type { DType, Tensor } from '../../src/ir/types.js';
+import type { AttrValue, DType, Tensor } from '../../src/ir/types.js';
+import { BNNC_OPS } from '../../src/ops/bnnc/index.js';
+import type { OpContext, OpDef } from '../../src/ops/types.js';
 import { type AttrIn, buildModel, expectTensorClose, type ModelIn, runBnnc, runOrt, ulpDistance32 } from '../helpers/onnx-build.js';
 
 export interface SingleOpts {
@@ -73,3 +76,28 @@ export function withEdges(t: Tensor, edges: readonly number[]): Tensor {
 }
 
 export const FLOAT_EDGES = [0, -0, NaN, Infinity, -Infinity, 1e-45, -3e-39, 3.4e38, -1, 1] as const;
+
+/** A lowered (domain 'bnnc') op by name. */
+export const bnncOp = (name: string): OpDef => BNNC_OPS.find((d) => d.op === name)!;
+
+/** The context of a one-node graph of bnnc op `name` reading in0 … in<nIn−1>. */
+export function bnncCtx(name: string, attrs: Record<string, AttrValue>, nIn: number): OpContext {
+  const node = { name: `${name}_test`, op: name, domain: 'bnnc', inputs: Array.from({ length: nIn }, (_, i) => `in${i}`), outputs: ['out'], attrs };
+  return { node, attrs, opset: 13 };
+}
+
+/** Runs a bnnc op's infer (with all inputs constant) and eval; checks they agree on the output type. */
+export function runBnncOp(name: string, attrs: Record<string, AttrValue>, inputs: Tensor[]): Tensor {
+  const def = bnncOp(name), ctx = bnncCtx(name, attrs, inputs.length);
+  const [t] = def.infer(ctx, inputs, inputs);
+  const [y] = def.eval(ctx, inputs);
+  expect(y.dtype).toBe(t.dtype);
+  expect([...y.shape]).toEqual([...t.shape]);
+  return y;
+}
+
+/** The code of the CompileError `f` throws, or what happened instead. */
+export function errorCode(f: () => unknown): string {
+  try { f(); } catch (e) { return e instanceof CompileError ? e.code : `not a CompileError: ${e}`; }
+  return 'no error';
+}

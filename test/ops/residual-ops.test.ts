@@ -2,28 +2,13 @@
 // against onnxruntime's depthwise Conv with an all-ones kernel (the exact window sum, zero-padded, of the
 // integer or ±1 values as floats); AddRequant against the same formula in BigInt arithmetic.
 import { describe, expect, it } from 'vitest';
-import { CompileError } from '../../src/errors.js';
 import { tensor } from '../../src/ir/tensor.js';
-import type { AttrValue, DType, Tensor } from '../../src/ir/types.js';
+import type { DType, Tensor } from '../../src/ir/types.js';
 import { packBits } from '../../src/numeric/bits.js';
-import { BNNC_OPS } from '../../src/ops/bnnc/index.js';
 import { buildModel, compareWithOrt, rng, runOrt, type NodeIn } from '../helpers/onnx-build.js';
+import { errorCode, runBnncOp } from './op-check.js';
 
-function run(name: string, attrs: Record<string, AttrValue>, inputs: Tensor[]): Tensor {
-  const def = BNNC_OPS.find((d) => d.op === name)!;
-  const node = { name: `${name}_test`, op: name, domain: 'bnnc', inputs: inputs.map((_, i) => `in${i}`), outputs: ['out'], attrs };
-  const ctx = { node, attrs, opset: 13 };
-  const [t] = def.infer(ctx, inputs, inputs);
-  const [y] = def.eval(ctx, inputs);
-  expect(y.dtype).toBe(t.dtype);
-  expect([...y.shape]).toEqual([...t.shape]);
-  return y;
-}
-
-function errorCode(f: () => unknown): string {
-  try { f(); } catch (e) { return e instanceof CompileError ? e.code : `not a CompileError: ${e}`; }
-  return 'no error';
-}
+const run = runBnncOp;
 
 function toNchw(v: ArrayLike<number>, [n, h, w, c]: number[]): number[] {
   const out = new Array<number>(v.length);
