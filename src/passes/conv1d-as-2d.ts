@@ -3,6 +3,7 @@
 // Exact: a [1, k] kernel visits its taps in the same order as the k-tap 1-D kernel, with the same pads.
 import { tensor } from '../ir/tensor.js';
 import type { Attrs, Graph, Node, Tensor, TensorType } from '../ir/types.js';
+import { freshName } from '../ir/names.js';
 
 const WINDOWED = new Set(['Conv', 'MaxPool', 'AveragePool']);
 
@@ -19,11 +20,7 @@ export function conv1dAs2d(g: Graph): Graph {
   if (targets.length === 0) return g;
   const initializers = new Map(g.initializers);
   const types = new Map(g.types);
-  const fresh = (base: string): string => {
-    let name = base;
-    for (let i = 1; types.has(name) || initializers.has(name); i++) name = `${base}_${i}`;
-    return name;
-  };
+  const fresh = (base: string): string => freshName(base, types, initializers);
   const konst = (base: string, t: Tensor): string => {
     const name = fresh(base);
     initializers.set(name, t);

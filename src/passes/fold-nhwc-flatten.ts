@@ -8,6 +8,7 @@
 // every order gives the same one.
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
+import { freshName } from '../ir/names.js';
 
 /** Elementwise ops that may sit between the flatten and the dense layer, with size-1 constant operands. */
 const ELEMENTWISE = new Set(['Sign', 'Relu', 'Neg', 'Abs', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Identity', 'Dropout']);
@@ -72,7 +73,5 @@ export function foldNhwcFlatten(g: Graph): Graph {
 }
 
 function unique(inits: ReadonlyMap<string, Tensor>, types: ReadonlyMap<string, unknown>, base: string): string {
-  let name = base;
-  for (let i = 1; inits.has(name) || types.has(name); i++) name = `${base}_${i}`;
-  return name;
+  return freshName(base, inits, types);
 }

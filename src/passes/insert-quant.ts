@@ -6,6 +6,7 @@
 import { bug } from '../errors.js';
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor, TensorType } from '../ir/types.js';
+import { freshName } from '../ir/names.js';
 
 export const CALIBRATED_BITS = 8;
 
@@ -20,8 +21,7 @@ export function insertQuant(g: Graph, quants: readonly TensorQuant[]): Graph {
   if (quants.length === 0) return g;
   const taken = new Set<string>([...g.types.keys(), ...g.initializers.keys(), ...g.nodes.map((n) => n.name)]);
   const fresh = (base: string) => {
-    let name = base;
-    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+    const name = freshName(base, taken);
     taken.add(name);
     return name;
   };

@@ -5,6 +5,7 @@
 // thresholds, so an inexact rewrite would move a threshold off the float model's decision.
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
+import { freshName } from '../ir/names.js';
 
 export function normalizeArithmetic(g: Graph): Graph {
   let changed = false;
@@ -28,9 +29,7 @@ export function normalizeArithmetic(g: Graph): Graph {
 }
 
 function uniqueName(inits: ReadonlyMap<string, Tensor>, g: Graph, base: string): string {
-  let name = base;
-  for (let i = 1; inits.has(name) || g.types.has(name); i++) name = `${base}_${i}`;
-  return name;
+  return freshName(base, inits, g.types);
 }
 
 /** True when 1/v is exact: v = ±2^k with 1/v a normal number of the type (float32 or float64). */

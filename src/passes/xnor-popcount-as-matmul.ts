@@ -7,16 +7,13 @@
 // Weights that are not constant or not all 0 and 1 are left as they are (the lowering then refuses the op).
 import { tensor } from '../ir/tensor.js';
 import type { Graph, Node, Tensor } from '../ir/types.js';
+import { freshName } from '../ir/names.js';
 
 export function xnorPopcountAsMatmul(g: Graph): Graph {
   const nodes: Node[] = [];
   const initializers = new Map(g.initializers);
   const types = new Map(g.types);
-  const fresh = (base: string): string => {
-    let name = base;
-    for (let i = 1; types.has(name) || initializers.has(name); i++) name = `${base}_${i}`;
-    return name;
-  };
+  const fresh = (base: string): string => freshName(base, types, initializers);
   const replaced = new Set<string>();
   for (const n of g.nodes) {
     const B = n.domain === 'qonnx' && n.op === 'XnorPopcountMatMul' ? g.initializers.get(n.inputs[1]) : undefined;
